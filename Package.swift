@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Release builds of the hot kernels want AVX2/FMA/F16C code paths; run-time dispatch
+// arrives with the SIMD kernel issue, so for now everything targets baseline x86-64.
+let package = Package(
+    name: "swiftseek",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "swiftseek", targets: ["swiftseek"]),
+        .library(name: "SeekEngine", targets: ["SeekEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Parsing of model files only: GGUF (and later safetensors, config.json). No math.
+        .target(name: "SeekFormats"),
+        // The only hot loops: tensor types, dequantization, dot/matmul, norms, RoPE, thread pool.
+        .target(name: "SeekKernels", dependencies: ["SeekFormats"]),
+        // Tokenizers built from GGUF metadata (byte-level BPE for now).
+        .target(name: "SeekTokenizers", dependencies: ["SeekFormats"]),
+        // Architectures, layers, KV cache and the registry.
+        .target(name: "SeekModels", dependencies: ["SeekFormats", "SeekKernels"]),
+        // Sampling, stop detection, generation loop, model store.
+        .target(name: "SeekEngine", dependencies: ["SeekFormats", "SeekKernels", "SeekTokenizers", "SeekModels"]),
+        .executableTarget(
+            name: "swiftseek",
+            dependencies: [
+                "SeekEngine", "SeekKernels", "SeekFormats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SeekFormatsTests", dependencies: ["SeekFormats"]),
+        .testTarget(name: "SeekKernelsTests", dependencies: ["SeekKernels", "SeekFormats"]),
+        .testTarget(name: "SeekTokenizersTests", dependencies: ["SeekTokenizers", "SeekFormats"]),
+        .testTarget(name: "SeekModelsTests", dependencies: ["SeekModels", "SeekFormats", "SeekKernels"]),
+        .testTarget(name: "SeekEngineTests", dependencies: ["SeekEngine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,66 @@
+import SeekFormats
+import SeekKernels
+import SeekModels
+import SeekTokenizers
+
+/// A model file opened for inference: its weights (memory-mapped), architecture and tokenizer.
+/// Immutable once loaded, so the CLI, the server and tests can share it.
+public final class LoadedModel: Sendable {
+    public let path: String
+    public let gguf: GGUFFile
+    public let architecture: any Architecture
+    public let tokenizer: any Tokenizer
+
+    public init(path: String) throws {
+        self.path = path
+        gguf = try GGUFFile(path: path)
+        architecture = try loadArchitecture(gguf)
+        tokenizer = try loadTokenizer(from: gguf)
+        guard tokenizer.vocabularySize <= architecture.vocabularySize else {
+            throw ModelError("\(path): the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(architecture.vocabularySize)")
+        }
+    }
+}
+
+/// What to generate.
+public struct GenerationRequest: Sendable {
+    public var prompt: [Int32]
+    public var maxTokens: Int = 256
+    public var sampling = SamplingParams()
+    public var stopStrings: [String] = []
+    /// Stop at the model's end-of-generation tokens (EOS/EOT).
+    public var stopAtEndOfGeneration = true
+
+    public init(prompt: [Int32]) { self.prompt = prompt }
+}
+
+public enum FinishReason: String, Sendable {
+    /// An end-of-generation token or a stop string.
+    case stop
+    /// `maxTokens` reached.
+    case length
+    /// The context window is full.
+    case contextFull = "context_full"
+}
+
+public struct GenerationStats: Sendable {
+    public init() {}
+    public var promptTokens = 0
+    public var generatedTokens = 0
+    public var prefillSeconds = 0.0
+    public var decodeSeconds = 0.0
+    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
+    /// Decode speed counts the tokens after the first (the first comes from the prefill).
+    public var decodeTokensPerSecond: Double {
+        decodeSeconds > 0 ? Double(max(0, generatedTokens - 1)) / decodeSeconds : 0
+    }
+}
+
+public enum GenerationEvent: Sendable {
+    /// New text (possibly empty while a stop-string prefix or partial character is held)
+    /// and the token that produced it.
+    case token(Int32, text: String)
+    /// The end; `text` is whatever was still held back (a stop-string prefix that never
+    /// completed, or a cut UTF-8 character as U+FFFD).
+    case finished(FinishReason, text: String, GenerationStats)
+}

@@ -1,0 +1,87 @@
+import SeekFormats
+
+/// Decodes one block of a tensor type into `type.blockSize` floats.
+public typealias BlockDecoder = (UnsafeRawPointer, UnsafeMutablePointer<Float>) -> Void
+
+extension GGMLType {
+    /// The block decoder for types we can compute with, nil for the rest (integer tensors, Q8_K/Q8_1).
+    public var blockDecoder: BlockDecoder? {
+        switch self {
+        case .f32: dequantizeBlockF32
+        case .f16: dequantizeBlockF16
+        case .bf16: dequantizeBlockBF16
+        case .q4_0: dequantizeBlockQ4_0
+        case .q4_1: dequantizeBlockQ4_1
+        case .q5_0: dequantizeBlockQ5_0
+        case .q5_1: dequantizeBlockQ5_1
+        case .q8_0: dequantizeBlockQ8_0
+        case .q2_K: dequantizeBlockQ2_K
+        case .q3_K: dequantizeBlockQ3_K
+        case .q4_K: dequantizeBlockQ4_K
+        case .q5_K: dequantizeBlockQ5_K
+        case .q6_K: dequantizeBlockQ6_K
+        default: nil
+        }
+    }
+}
+
+/// Dequantizes `count` values (a whole number of blocks) from `src` into `dst`.
+/// Bit-exact with the `gguf` package's dequantizer (tested on committed fixtures).
+@inlinable
+public func dequantizeRow(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+    switch type {
+    case .f32:
+        UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: count * 4)
+    case .f16:
+        for i in 0..<count { dst[i] = loadHalf(src, 2 * i) }
+    default:
+        guard let decode = type.blockDecoder else { preconditionFailure("no decoder for \(type)") }
+        let bs = type.blockSize, ts = type.typeSize
+        for b in 0..<(count / bs) { decode(src + b * ts, dst + b * bs) }
+    }
+}
+
+/// `sum(row[i] * x[i])` for one row of `count` values of `type`; blocks are decoded into a
+/// small stack buffer, so nothing is allocated and the row is read once.
+@inlinable
+public func dotRow(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
+    if type == .f32 {
+        return dotF32(row.assumingMemoryBound(to: Float.self), x, count)
+    }
+    guard let decode = type.blockDecoder else { preconditionFailure("no decoder for \(type)") }
+    let bs = type.blockSize, ts = type.typeSize
+    // Decode several small blocks at once so the float dot runs on >= 256 values.
+    let group = max(1, 256 / bs)
+    return withUnsafeTemporaryAllocation(of: Float.self, capacity: bs * group) { tmp in
+        let t = tmp.baseAddress!
+        var sum: Float = 0
+        let blocks = count / bs
+        var b = 0
+        while b < blocks {
+            let n = min(group, blocks - b)
+            for k in 0..<n { decode(row + (b + k) * ts, t + k * bs) }
+            sum += dotF32(t, x + b * bs, n * bs)
+            b += n
+        }
+        return sum
+    }
+}
+
+/// Float dot product with eight-wide SIMD and two accumulators.
+@inlinable
+public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    while i + 16 <= n {
+        acc0 += ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        acc1 += ra.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+        i += 16
+    }
+    var s = (acc0 + acc1).sum()
+    while i < n {
+        s += a[i] * b[i]
+        i += 1
+    }
+    return s
+}

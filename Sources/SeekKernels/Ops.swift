@@ -1,0 +1,59 @@
+import Foundation
+
+/// RMSNorm of one row: `out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i]`.
+/// The sum of squares is accumulated in Double so long rows lose nothing.
+@inlinable
+public func rmsNorm(_ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                    count n: Int, eps: Float) {
+    var ss: Double = 0
+    for i in 0..<n { ss += Double(x[i]) * Double(x[i]) }
+    let scale = Float(1.0 / (ss / Double(n) + Double(eps)).squareRoot())
+    for i in 0..<n { out[i] = x[i] * scale * weight[i] }
+}
+
+/// In-place softmax over `n` values.
+@inlinable
+public func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+    var m = -Float.infinity
+    for i in 0..<n where x[i] > m { m = x[i] }
+    var sum: Float = 0
+    for i in 0..<n {
+        let e = expf(x[i] - m)
+        x[i] = e
+        sum += e
+    }
+    let inv = 1 / sum
+    for i in 0..<n { x[i] *= inv }
+}
+
+/// SwiGLU: `gate[i] = silu(gate[i]) * up[i]`.
+@inlinable
+public func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count n: Int) {
+    for i in 0..<n {
+        let g = gate[i]
+        gate[i] = g / (1 + expf(-g)) * up[i]
+    }
+}
+
+/// `y[i] += x[i]`.
+@inlinable
+public func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+    for i in 0..<n { y[i] += x[i] }
+}
+
+/// `y[i] = a * x[i] + y[i]` (attention's weighted sum of values).
+@inlinable
+public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+    var i = 0
+    let s = SIMD8<Float>(repeating: a)
+    while i + 8 <= n {
+        let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: yv + s * xv, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n {
+        y[i] += a * x[i]
+        i += 1
+    }
+}

@@ -1,0 +1,29 @@
+import SeekFormats
+import SeekKernels
+
+/// What the engine needs from any model architecture.
+///
+/// An architecture reads its hyper-parameters and weights from a model file at `init`
+/// (checking every tensor it will use), and afterwards is immutable: all per-sequence state
+/// lives in the `KVCache` it makes, so one loaded model can serve many sequences.
+public protocol Architecture: AnyObject, Sendable {
+    /// `general.architecture` values this type loads.
+    static var ggufArchitectures: [String] { get }
+    init(gguf: GGUFFile) throws
+    var vocabularySize: Int { get }
+    /// The context length the model was trained for.
+    var trainedContextLength: Int { get }
+    /// One line per notable hyper-parameter, for `swiftseek info`.
+    var summary: [(String, String)] { get }
+    func makeCache(capacity: Int) -> KVCache
+    /// Runs `tokens` at positions `cache.count ..< cache.count + tokens.count`, appends
+    /// their keys/values to `cache`, and returns logits: `[tokens.count × vocab]` when
+    /// `allPositions`, else the last position's `[vocab]`.
+    func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float]
+}
+
+public struct ModelError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

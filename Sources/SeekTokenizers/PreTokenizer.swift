@@ -1,0 +1,166 @@
+/// Native scanners for the pre-tokenizer regexes of byte-level BPE models. Each reproduces
+/// the leftmost-first alternation semantics of the regex it names (as the Rust `tokenizers`
+/// crate / Oniguruma evaluate it), including the `\s+(?!\S)` backtracking, without a regex engine.
+///
+/// Character classes follow Unicode: `\p{L}` letters, `\p{N}` numbers, `\s` White_Space.
+public enum PreTokenizerPattern: Sendable, Equatable {
+    /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+    case gpt2
+    /// Llama 3 / Qwen2: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,N}|
+    /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+` with N = `maxDigits`.
+    case llama3(maxDigits: Int)
+
+    /// The pattern for a GGUF `tokenizer.ggml.pre` value, and whether every numeric
+    /// character is first isolated (HF's `Digits(individual_digits: true)`).
+    public static func forGGUF(pre: String) -> (pattern: PreTokenizerPattern, isolateDigits: Bool)? {
+        switch pre {
+        case "gpt-2", "gpt2", "default", "phi-2", "jina-es", "jina-de", "roberta-bpe": (.gpt2, false)
+        case "smollm", "starcoder", "refact": (.gpt2, true)
+        case "llama-bpe", "llama3", "falcon3", "dbrx", "smaug-bpe": (.llama3(maxDigits: 3), false)
+        case "qwen2", "deepseek-r1-qwen", "qwen35", "megrez": (.llama3(maxDigits: 1), false)
+        default: nil
+        }
+    }
+}
+
+enum CharClass: UInt8 {
+    case letter, number, whitespace, newline, other
+}
+
+@inline(__always)
+func classify(_ s: Unicode.Scalar) -> CharClass {
+    let v = s.value
+    if v < 0x80 {
+        switch v {
+        case 0x61...0x7A, 0x41...0x5A: return .letter
+        case 0x30...0x39: return .number
+        case 0x0A, 0x0D: return .newline
+        case 0x09, 0x0B, 0x0C, 0x20: return .whitespace
+        default: return .other
+        }
+    }
+    if v == 0x85 { return .whitespace }
+    switch s.properties.generalCategory {
+    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
+    case .decimalNumber, .letterNumber, .otherNumber: return .number
+    default: return s.properties.isWhitespace ? .whitespace : .other
+    }
+}
+
+extension PreTokenizerPattern {
+    /// Splits `text` into pre-token ranges (scalar offsets into `scalars`).
+    func split(_ scalars: [Unicode.Scalar], classes: [CharClass], into out: inout [Range<Int>]) {
+        switch self {
+        case .gpt2: splitGPT2(scalars, classes, &out)
+        case .llama3(let maxDigits): splitLlama3(scalars, classes, maxDigits, &out)
+        }
+    }
+}
+
+@inline(__always)
+private func isSpace(_ c: CharClass) -> Bool { c == .whitespace || c == .newline }
+
+/// `'s|'t|'re|'ve|'m|'ll|'d` at `i`; returns the match length (0 when none).
+@inline(__always)
+private func contraction(_ s: [Unicode.Scalar], _ i: Int, caseInsensitive: Bool) -> Int {
+    guard s[i] == "'", i + 1 < s.count else { return 0 }
+    func lower(_ k: Int) -> UInt32 {
+        let v = s[k].value
+        return caseInsensitive && (0x41...0x5A).contains(v) ? v + 32 : v
+    }
+    switch lower(i + 1) {
+    case 0x73, 0x74, 0x6D, 0x64: return 2 // s t m d
+    case 0x72, 0x76: // re ve
+        return i + 2 < s.count && lower(i + 2) == 0x65 ? 3 : 0
+    case 0x6C: // ll
+        return i + 2 < s.count && lower(i + 2) == 0x6C ? 3 : 0
+    default: return 0
+    }
+}
+
+/// End of the whitespace alternatives `\s+(?!\S)|\s+` starting at `i` (a whitespace scalar).
+@inline(__always)
+private func trailingWhitespaceEnd(_ c: [CharClass], _ i: Int) -> Int {
+    var j = i
+    while j < c.count, isSpace(c[j]) { j += 1 }
+    if j == c.count { return j }
+    // Followed by a non-space: the lookahead version gives back the last space (if that
+    // leaves at least one), so the space can prefix the next word; else `\s+` takes one.
+    return j - i >= 2 ? j - 1 : j
+}
+
+private func splitGPT2(_ s: [Unicode.Scalar], _ c: [CharClass], _ out: inout [Range<Int>]) {
+    let n = s.count
+    var i = 0
+    while i < n {
+        let start = i
+        let k = contraction(s, i, caseInsensitive: false)
+        if k > 0 {
+            i += k
+        } else {
+            var j = i
+            if s[j] == " ", j + 1 < n, !isSpace(c[j + 1]) { j += 1 }
+            let cls = c[j]
+            if !isSpace(cls) {
+                // ` ?\p{L}+`, ` ?\p{N}+` or ` ?[^\s\p{L}\p{N}]+`: a run of one class.
+                j += 1
+                while j < n, c[j] == cls { j += 1 }
+                i = j
+            } else {
+                i = trailingWhitespaceEnd(c, i)
+            }
+        }
+        out.append(start..<i)
+    }
+}
+
+private func splitLlama3(_ s: [Unicode.Scalar], _ c: [CharClass], _ maxDigits: Int, _ out: inout [Range<Int>]) {
+    let n = s.count
+    var i = 0
+    while i < n {
+        let start = i
+        defer { out.append(start..<i) }
+        let k = contraction(s, i, caseInsensitive: true)
+        if k > 0 {
+            i += k
+            continue
+        }
+        let cls = c[i]
+        // `[^\r\n\p{L}\p{N}]?\p{L}+`
+        if cls == .letter || (cls != .newline && cls != .number && i + 1 < n && c[i + 1] == .letter) {
+            i += 1
+            while i < n, c[i] == .letter { i += 1 }
+            continue
+        }
+        // `\p{N}{1,maxDigits}`
+        if cls == .number {
+            var d = 0
+            while i < n, c[i] == .number, d < maxDigits {
+                i += 1
+                d += 1
+            }
+            continue
+        }
+        // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        var j = i
+        if s[j] == " ", j + 1 < n, c[j + 1] == .other { j += 1 }
+        if c[j] == .other {
+            while j < n, c[j] == .other { j += 1 }
+            while j < n, c[j] == .newline { j += 1 }
+            i = j
+            continue
+        }
+        // `\s*[\r\n]+`: up to and including the last newline of this whitespace run.
+        var end = i
+        var lastNewline = -1
+        while end < n, isSpace(c[end]) {
+            if c[end] == .newline { lastNewline = end }
+            end += 1
+        }
+        if lastNewline >= 0 {
+            i = lastNewline + 1
+            continue
+        }
+        i = trailingWhitespaceEnd(c, i)
+    }
+}

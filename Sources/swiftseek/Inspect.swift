@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import SeekEngine
+import SeekFormats
+
+struct Logits: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write the logits of a token sequence as little-endian float32 [positions × vocab].")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "Comma-separated token ids.")
+    var tokens: String
+
+    @Option(help: "Output file.")
+    var output: String
+
+    @Flag(help: "Write every position, not just the last.")
+    var allPositions = false
+
+    func run() throws {
+        let ids = try parseTokenList(tokens)
+        let model = try options.load()
+        try failing {
+            let ctx = max(options.contextSize(for: model), ids.count)
+            let cache = model.architecture.makeCache(capacity: ctx)
+            let logits = try model.architecture.forward(ids, cache: cache, allPositions: allPositions, pool: options.pool)
+            let data = logits.withUnsafeBufferPointer { Data(buffer: $0) }
+            guard FileManager.default.createFile(atPath: output, contents: data) else {
+                throw ValidationError("cannot write \(output)")
+            }
+        }
+    }
+}
+
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the token ids of a text as a JSON array.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "The text.")
+    var text: String?
+
+    @Option(help: "Read the text from this file.")
+    var file: String?
+
+    @Flag(help: "Treat special-token strings in the text as plain text.")
+    var noSpecial = false
+
+    func validate() throws {
+        guard (text == nil) != (file == nil) else { throw ValidationError("give exactly one of --text or --file") }
+    }
+
+    func run() throws {
+        let model = try options.load()
+        let input: String
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            guard let s = String(data: data, encoding: .utf8) else { throw ValidationError("\(file) is not UTF-8 text") }
+            input = s
+        } else {
+            input = text ?? ""
+        }
+        let ids = model.tokenizer.encode(input, parseSpecial: !noSpecial)
+        print("[" + ids.map(String.init).joined(separator: ",") + "]")
+    }
+}
+
+struct Detokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the text of comma-separated token ids.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "Comma-separated token ids.")
+    var tokens: String
+
+    func run() throws {
+        let ids = try parseTokenList(tokens)
+        let model = try options.load()
+        if let bad = ids.first(where: { Int($0) >= model.tokenizer.vocabularySize }) {
+            throw ValidationError("token id \(bad) is outside the vocabulary (0..<\(model.tokenizer.vocabularySize))")
+        }
+        print(model.tokenizer.decode(ids, renderSpecial: true))
+    }
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Describe a model: architecture, size, tensor types, context, template.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Flag(help: "Also list every metadata key.")
+    var metadata = false
+
+    func run() throws {
+        let model = try options.load()
+        let g = model.gguf
+        var types: [String: (count: Int, bytes: Int)] = [:]
+        var params = 0
+        for t in g.tensors {
+            types[t.type.description, default: (0, 0)].count += 1
+            types[t.type.description, default: (0, 0)].bytes += t.byteCount
+            params += t.elementCount
+        }
+        func row(_ k: String, _ v: String) { print(k.padding(toLength: 16, withPad: " ", startingAt: 0) + v) }
+        row("file", g.path)
+        row("name", g.metadata["general.name"]?.string ?? "-")
+        row("architecture", (try? g.architecture()) ?? "-")
+        row("gguf version", "\(g.version)")
+        row("parameters", String(format: "%.1fM", Double(params) / 1e6))
+        row("size", String(format: "%.1f MiB", Double(g.file.count) / 1048576))
+        row("context", "\(model.architecture.trainedContextLength) (trained)")
+        for (k, v) in model.architecture.summary { row(k, v) }
+        row("tensor types", types.sorted { $0.value.bytes > $1.value.bytes }
+            .map { "\($0.key) ×\($0.value.count) (\(String(format: "%.1f", Double($0.value.bytes) / 1048576)) MiB)" }
+            .joined(separator: ", "))
+        row("tokenizer", "\(g.metadata["tokenizer.ggml.model"]?.string ?? "-") / \(g.metadata["tokenizer.ggml.pre"]?.string ?? "-"), \(model.tokenizer.vocabularySize) tokens")
+        row("chat template", g.metadata["tokenizer.chat_template"] != nil ? "yes" : "no")
+        if metadata {
+            for k in g.metadataKeys { row("  " + k, g.metadata[k]?.summary ?? "") }
+        }
+    }
+}
+
+struct Pull: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fetch a model into the local store.")
+
+    @Argument(help: "Model name (\(Catalog.entries.map(\.name).joined(separator: ", "))).")
+    var name: String
+
+    func run() throws {
+        try failing { try ModelStore().pull(name, log: note) }
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the models in the local store and those that can be pulled.")
+
+    func run() {
+        let store = ModelStore()
+        let local = store.list()
+        print("store: \(store.modelsDirectory.path)")
+        if local.isEmpty { print("  (empty)") }
+        for m in local { print(String(format: "  %@  %.1f MiB", m.name, Double(m.bytes) / 1048576)) }
+        print("pullable:")
+        let have = Set(local.map(\.name))
+        for e in Catalog.entries {
+            print("  \(e.name)\(have.contains(e.name) ? " (pulled)" : "")  \(e.summary)")
+        }
+    }
+}
