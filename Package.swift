@@ -31,11 +31,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SeekFormatsTests", dependencies: ["SeekFormats"]),
-        .testTarget(name: "SeekKernelsTests", dependencies: ["SeekKernels", "SeekFormats"]),
-        .testTarget(name: "SeekTokenizersTests", dependencies: ["SeekTokenizers", "SeekFormats"]),
-        .testTarget(name: "SeekModelsTests", dependencies: ["SeekModels", "SeekFormats", "SeekKernels"]),
-        .testTarget(name: "SeekEngineTests", dependencies: ["SeekEngine"]),
+        // Fixture paths and real-model lookup shared by the test targets.
+        .target(name: "SeekTestSupport", path: "Tests/SeekTestSupport"),
+        .testTarget(name: "SeekFormatsTests", dependencies: ["SeekFormats", "SeekTestSupport"]),
+        .testTarget(name: "SeekKernelsTests", dependencies: ["SeekKernels", "SeekFormats", "SeekTestSupport"]),
+        .testTarget(name: "SeekTokenizersTests", dependencies: ["SeekTokenizers", "SeekFormats", "SeekTestSupport"]),
+        .testTarget(name: "SeekModelsTests", dependencies: ["SeekModels", "SeekFormats", "SeekKernels", "SeekTestSupport"]),
+        .testTarget(name: "SeekEngineTests", dependencies: ["SeekEngine", "SeekModels", "SeekKernels", "SeekTestSupport"]),
+        // Runs the built `swiftseek` binary on real models (see scripts/test.sh).
+        .testTarget(name: "EndToEndTests", dependencies: ["SeekTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,7 +22,7 @@ public struct ModelStore: Sendable {
     /// Names and sizes of the models in the store.
     public func list() -> [(name: String, bytes: Int)] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: modelsDirectory.path)) ?? []
-        return files.filter { $0.hasSuffix(".gguf") }.sorted().map { f in
+        return files.filter { $0.hasSuffix(".gguf") && !$0.hasPrefix(".") }.sorted().map { f in
             let size = (try? FileManager.default.attributesOfItem(atPath: modelsDirectory.appendingPathComponent(f).path)[.size] as? Int) ?? 0
             return (String(f.dropLast(5)), size)
         }

@@ -41,17 +41,21 @@ public func dequantizeRow(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: Unsa
     }
 }
 
+/// Dot products are summed in chunks of this many values (one float dot per chunk, chunk
+/// results added in order), by every path: decode (`dotRow`) and prefill (`dotChunked`)
+/// give bit-identical results, so a cached decode equals a full recompute exactly.
+public let dotChunk = 256
+
 /// `sum(row[i] * x[i])` for one row of `count` values of `type`; blocks are decoded into a
-/// small stack buffer, so nothing is allocated and the row is read once.
+/// small stack buffer one chunk at a time, so nothing is allocated and the row is read once.
 @inlinable
 public func dotRow(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
     if type == .f32 {
-        return dotF32(row.assumingMemoryBound(to: Float.self), x, count)
+        return dotChunked(row.assumingMemoryBound(to: Float.self), x, count)
     }
     guard let decode = type.blockDecoder else { preconditionFailure("no decoder for \(type)") }
     let bs = type.blockSize, ts = type.typeSize
-    // Decode several small blocks at once so the float dot runs on >= 256 values.
-    let group = max(1, 256 / bs)
+    let group = max(1, dotChunk / bs)
     return withUnsafeTemporaryAllocation(of: Float.self, capacity: bs * group) { tmp in
         let t = tmp.baseAddress!
         var sum: Float = 0
@@ -65,6 +69,19 @@ public func dotRow(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer
         }
         return sum
     }
+}
+
+/// `sum(a[i] * b[i])` summed per `dotChunk` values, the same order as `dotRow`.
+@inlinable
+public func dotChunked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var sum: Float = 0
+    var i = 0
+    while i < n {
+        let m = min(dotChunk, n - i)
+        sum += dotF32(a + i, b + i, m)
+        i += m
+    }
+    return sum
 }
 
 /// Float dot product with eight-wide SIMD and two accumulators.

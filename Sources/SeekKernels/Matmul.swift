@@ -46,7 +46,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
             for r in range {
                 dequantizeRow(w.type, w.row(r), tmp, count: k)
                 for t in 0..<tokens {
-                    out[t * n + r] = dotF32(tmp, x + t * k, k)
+                    out[t * n + r] = dotChunked(tmp, x + t * k, k)
                 }
             }
         }

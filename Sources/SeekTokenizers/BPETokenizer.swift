@@ -1,3 +1,4 @@
+import Foundation
 import SeekFormats
 
 /// Byte-level BPE (GPT-2 style, as SmolLM2, Qwen2 and Llama 3 use) from GGUF metadata.
@@ -13,6 +14,7 @@ public final class BPETokenizer: Tokenizer {
     let byteIds: [Int32]
     let pattern: PreTokenizerPattern
     let isolateDigits: Bool
+    let normalizeNFC: Bool
     /// Control and user-defined tokens, longest first, matched in text when parsing specials.
     let specials: [(text: [UInt8], id: Int32)]
     public let bosToken: Int32?
@@ -70,11 +72,12 @@ public final class BPETokenizer: Tokenizer {
         self.merges = merges
 
         let pre = (gguf.metadata["tokenizer.ggml.pre"]?.string) ?? "default"
-        guard let (pattern, isolateDigits) = PreTokenizerPattern.forGGUF(pre: pre) else {
+        guard let (pattern, isolateDigits, nfc) = PreTokenizerPattern.forGGUF(pre: pre) else {
             throw TokenizerError("\(path): pre-tokenizer '\(pre)' is not supported yet")
         }
         self.pattern = pattern
         self.isolateDigits = isolateDigits
+        self.normalizeNFC = nfc
 
         var specials: [(text: [UInt8], id: Int32)] = []
         for (i, k) in kinds.enumerated() where k == .control || k == .userDefined {
@@ -157,7 +160,9 @@ public final class BPETokenizer: Tokenizer {
 
     private func encodeSegment(_ bytes: ArraySlice<UInt8>, into out: inout [Int32]) {
         guard !bytes.isEmpty else { return }
-        let scalars = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)
+        var text = String(decoding: bytes, as: UTF8.self)
+        if normalizeNFC { text = text.precomposedStringWithCanonicalMapping }
+        let scalars = Array(text.unicodeScalars)
         let classes = scalars.map(classify)
         var pieces: [Range<Int>] = []
         if isolateDigits {

@@ -12,12 +12,14 @@ public enum PreTokenizerPattern: Sendable, Equatable {
 
     /// The pattern for a GGUF `tokenizer.ggml.pre` value, and whether every numeric
     /// character is first isolated (HF's `Digits(individual_digits: true)`).
-    public static func forGGUF(pre: String) -> (pattern: PreTokenizerPattern, isolateDigits: Bool)? {
+    /// Also whether text is NFC-normalized first (Qwen2's tokenizer.json has an NFC
+    /// normalizer; the GGUF does not record it, so it is known per pre-tokenizer name).
+    public static func forGGUF(pre: String) -> (pattern: PreTokenizerPattern, isolateDigits: Bool, nfc: Bool)? {
         switch pre {
-        case "gpt-2", "gpt2", "default", "phi-2", "jina-es", "jina-de", "roberta-bpe": (.gpt2, false)
-        case "smollm", "starcoder", "refact": (.gpt2, true)
-        case "llama-bpe", "llama3", "falcon3", "dbrx", "smaug-bpe": (.llama3(maxDigits: 3), false)
-        case "qwen2", "deepseek-r1-qwen", "qwen35", "megrez": (.llama3(maxDigits: 1), false)
+        case "gpt-2", "gpt2", "default", "phi-2", "jina-es", "jina-de", "roberta-bpe": (.gpt2, false, false)
+        case "smollm", "starcoder", "refact": (.gpt2, true, false)
+        case "llama-bpe", "llama3", "falcon3", "dbrx", "smaug-bpe": (.llama3(maxDigits: 3), false, false)
+        case "qwen2", "deepseek-r1-qwen", "qwen35", "megrez": (.llama3(maxDigits: 1), false, true)
         default: nil
         }
     }
@@ -162,5 +164,19 @@ private func splitLlama3(_ s: [Unicode.Scalar], _ c: [CharClass], _ maxDigits: I
             continue
         }
         i = trailingWhitespaceEnd(c, i)
+    }
+}
+
+extension PreTokenizerPattern {
+    /// The pre-tokens of `text` as strings (for tests and debugging).
+    public func debugSplit(_ text: String) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        var ranges: [Range<Int>] = []
+        split(scalars, classes: scalars.map(classify), into: &ranges)
+        return ranges.map { r in
+            var s = String.UnicodeScalarView()
+            s.append(contentsOf: scalars[r])
+            return String(s)
+        }
     }
 }

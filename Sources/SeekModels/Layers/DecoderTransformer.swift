@@ -60,6 +60,8 @@ struct DecoderLayer {
 /// their config (and load-time quirks), so their files are wiring around this type.
 public final class DecoderTransformer: Sendable {
     public let config: DecoderConfig
+    /// Owns the memory map the weight matrices point into; it lives as long as the model.
+    let file: GGUFFile
     let embedding: WeightMatrix
     let layers: [DecoderLayer]
     let outputNorm: [Float]
@@ -68,6 +70,7 @@ public final class DecoderTransformer: Sendable {
     public init(gguf: GGUFFile, config c: DecoderConfig) throws {
         let w = Weights(gguf: gguf)
         config = c
+        file = gguf
         embedding = try w.matrix("token_embd.weight", rows: c.vocabularySize, cols: c.hiddenSize)
         layers = try (0..<c.layers).map { i in
             let b = "blk.\(i)."

@@ -1,0 +1,115 @@
+import Testing
+import SeekEngine
+
+@Suite struct SamplerTests {
+    let logits: [Float] = [0.1, 2.0, 1.9, -1.0, 0.5, 1.0]
+
+    @Test func greedyPicksArgmaxAndLowestIndexOnTies() {
+        var s = Sampler(.greedy)
+        #expect(s.sample(logits) == 1)
+        #expect(argmax([1, 3, 3, 2]) == 1)
+        #expect(argmax([.nan, 1, 0]) == 1)
+    }
+
+    @Test func sameSeedSameTokensDifferentSeedDifferentTokens() {
+        var p = SamplingParams()
+        p.temperature = 1.5
+        p.topK = 0
+        p.topP = 1
+        p.minP = 0
+        p.seed = 1234
+        var a = Sampler(p), b = Sampler(p)
+        let ra = (0..<200).map { _ in a.sample(logits) }
+        let rb = (0..<200).map { _ in b.sample(logits) }
+        #expect(ra == rb)
+        p.seed = 99
+        var c = Sampler(p)
+        #expect((0..<200).map { _ in c.sample(logits) } != ra)
+        // A high temperature with no truncation reaches every token.
+        #expect(Set(ra).count == logits.count)
+    }
+
+    @Test func topKOneAndTinyTopPAreGreedy() {
+        var p = SamplingParams()
+        p.temperature = 2
+        p.seed = 5
+        p.topK = 1
+        var s = Sampler(p)
+        #expect((0..<50).allSatisfy { _ in s.sample(logits) == 1 })
+        p.topK = 0
+        p.topP = 0.01
+        s = Sampler(p)
+        #expect((0..<50).allSatisfy { _ in s.sample(logits) == 1 })
+    }
+
+    @Test func minPDropsUnlikelyTokens() {
+        var p = SamplingParams()
+        p.temperature = 1
+        p.topK = 0
+        p.topP = 1
+        p.minP = 0.5  // keeps tokens with p >= 0.5 * p(best): ids 1 and 2 only
+        p.seed = 11
+        var s = Sampler(p)
+        let drawn = Set((0..<300).map { _ in s.sample(logits) })
+        #expect(drawn == [1, 2])
+    }
+
+    @Test func penaltiesPushSeenTokensDown() {
+        var p = SamplingParams.greedy
+        p.repetitionPenalty = 2
+        var s = Sampler(p)
+        s.accept([1])
+        #expect(s.sample(logits) == 2)  // 2.0 / 2 = 1.0 < 1.9
+        p = .greedy
+        p.presencePenalty = 1.5
+        s = Sampler(p)
+        s.accept([1, 2])
+        #expect(s.sample(logits) == 5)  // 1.0 beats 2.0 - 1.5 and 1.9 - 1.5
+        p = .greedy
+        p.frequencyPenalty = 0.1
+        s = Sampler(p)
+        s.accept([1, 1])
+        #expect(s.sample(logits) == 2)  // 2.0 - 0.2 < 1.9
+    }
+
+    @Test func invalidParametersAreRejectedWithTheirName() {
+        var p = SamplingParams()
+        p.topP = 0
+        #expect(throws: EngineError.self) { try p.validate() }
+        p = SamplingParams()
+        p.temperature = -1
+        do { try p.validate(); Issue.record("accepted") } catch { #expect("\(error)".contains("temperature")) }
+        p = SamplingParams()
+        p.minP = 2
+        #expect(throws: EngineError.self) { try p.validate() }
+    }
+}
+
+@Suite struct TextStreamTests {
+    @Test func holdsBackPartialUTF8() {
+        var s = TextStream(stops: [])
+        let euro = Array("€".utf8)
+        #expect(s.push([euro[0]]).text == "")
+        #expect(s.push([euro[1]]).text == "")
+        #expect(s.push([euro[2]]).text == "€")
+        #expect(s.push(Array("ab".utf8)).text == "ab")
+    }
+
+    @Test func stopStringIsCutAndItsPrefixHeldBack() {
+        var s = TextStream(stops: ["</end>"])
+        var out = s.push(Array("Hello </".utf8))
+        #expect(out.text == "Hello " && !out.stopped)
+        out = s.push(Array("en".utf8))
+        #expect(out.text == "" && !out.stopped)
+        out = s.push(Array("d> trailing".utf8))
+        #expect(out.text == "" && out.stopped)
+    }
+
+    @Test func heldPrefixIsReleasedWhenItDiverges() {
+        var s = TextStream(stops: ["STOP"])
+        #expect(s.push(Array("ST".utf8)).text == "")
+        #expect(s.push(Array("ay".utf8)).text == "STay")
+        #expect(s.push(Array("ST".utf8)).text == "")
+        #expect(s.flush() == "ST")
+    }
+}

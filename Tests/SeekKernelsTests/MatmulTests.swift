@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import SeekFormats
+import SeekKernels
+import SeekTestSupport
+
+@Suite struct MatmulTests {
+    /// matmul on all threads equals a naive double-precision product, for one token (decode
+    /// path) and several (prefill path), on a quantized fixture matrix.
+    @Test(arguments: [1, 3, 8], ["q4_1", "q6_k", "f16"])
+    func matmulMatchesNaiveProduct(tokens: Int, name: String) throws {
+        let types: [String: GGMLType] = ["q4_1": .q4_1, "q6_k": .q6_K, "f16": .f16]
+        let type = try #require(types[name])
+        let raw = try Fixtures.data("quant/\(name).bin")
+        let w = try Fixtures.floats("quant/\(name).f32")
+        let rows = 4, cols = 512
+        var rng = SplitMix(seed: UInt64(tokens))
+        let x = (0..<(tokens * cols)).map { _ in rng.nextFloat() - 0.5 }
+        var out = [Float](repeating: 0, count: tokens * rows)
+        raw.withUnsafeBytes { src in
+            let m = WeightMatrix(name: name, type: type, rows: rows, cols: cols, data: src.baseAddress!)
+            x.withUnsafeBufferPointer { xp in
+                out.withUnsafeMutableBufferPointer { op in
+                    matmul(m, xp.baseAddress!, tokens: tokens, op.baseAddress!, pool: ThreadPool(threads: 2))
+                }
+            }
+        }
+        for t in 0..<tokens {
+            for r in 0..<rows {
+                var ref = 0.0, mag = 0.0
+                for k in 0..<cols {
+                    let p = Double(w[r * cols + k]) * Double(x[t * cols + k])
+                    ref += p
+                    mag += abs(p)
+                }
+                #expect(abs(Double(out[t * rows + r]) - ref) <= 1e-5 * mag + 1e-6, "t \(t) r \(r)")
+            }
+        }
+    }
+
+    /// Decode (one token) and prefill (many) paths give bit-identical rows: the property
+    /// that makes a cached decode equal a full recompute.
+    @Test func decodeAndPrefillPathsAreBitIdentical() throws {
+        let raw = try Fixtures.data("quant/q4_k.bin")
+        var rng = SplitMix(seed: 3)
+        let x = (0..<(5 * 512)).map { _ in rng.nextFloat() - 0.5 }
+        raw.withUnsafeBytes { src in
+            let m = WeightMatrix(name: "w", type: .q4_K, rows: 4, cols: 512, data: src.baseAddress!)
+            var batched = [Float](repeating: 0, count: 5 * 4)
+            x.withUnsafeBufferPointer { xp in
+                batched.withUnsafeMutableBufferPointer { matmul(m, xp.baseAddress!, tokens: 5, $0.baseAddress!, pool: ThreadPool(threads: 2)) }
+                for t in 0..<5 {
+                    var one = [Float](repeating: 0, count: 4)
+                    one.withUnsafeMutableBufferPointer { matmul(m, xp.baseAddress! + t * 512, tokens: 1, $0.baseAddress!, pool: ThreadPool(threads: 1)) }
+                    #expect(one == Array(batched[(t * 4)..<(t * 4 + 4)]))
+                }
+            }
+        }
+    }
+
+    @Test func parallelForCoversEveryIndexOnce() {
+        for threads in [1, 2, 3, 7] {
+            for n in [0, 1, 5, 64, 1000] {
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(n, 1))
+                hits.initialize(repeating: 0, count: max(n, 1))
+                ThreadPool(threads: threads).parallelFor(n, minChunk: 3) { r in
+                    for i in r { hits[i] += 1 }
+                }
+                #expect((0..<n).allSatisfy { hits[$0] == 1 }, "threads \(threads) n \(n)")
+                hits.deallocate()
+            }
+        }
+    }
+
+    @Test func softmaxAndRMSNormMatchDefinitions() {
+        var v: [Float] = [1, 2, 3, -1000]
+        v.withUnsafeMutableBufferPointer { softmax($0.baseAddress!, count: 4) }
+        let e = [exp(-2.0), exp(-1.0), 1.0]
+        let s = e.reduce(0, +)
+        for i in 0..<3 { #expect(abs(Double(v[i]) - e[i] / s) < 1e-6) }
+        #expect(v[3] == 0)
+
+        let x: [Float] = [3, 4]
+        let w: [Float] = [1, 2]
+        var out = [Float](repeating: 0, count: 2)
+        out.withUnsafeMutableBufferPointer { rmsNorm(x, w, $0.baseAddress!, count: 2, eps: 0) }
+        let rms = (12.5 as Float).squareRoot()
+        #expect(abs(out[0] - 3 / rms) < 1e-6 && abs(out[1] - 8 / rms) < 1e-6)
+    }
+}
