@@ -18,7 +18,7 @@ valid.json come from ``gguf.quants.dequantize``.
 
 Deterministic.  Run from the repository root:
 
-    /work/refenv/bin/python scripts/gen_malformed_gguf.py
+    python scripts/gen_malformed_gguf.py
 
 Optional: --out DIR to write somewhere else.
 """

@@ -31,7 +31,7 @@ with +-0, subnormals and the largest finite values placed at the start).
 
 Deterministic (fixed seed).  Run from the repository root:
 
-    /work/refenv/bin/python scripts/gen_quant_fixtures.py
+    python scripts/gen_quant_fixtures.py
 
 Optional: --out DIR to write somewhere else.
 """

@@ -14,8 +14,8 @@ with the top-1 / top-10 ids and logits per position and the logits of 64 fixed
 --dump-full for offline comparison (see scripts/compare_logits.py).
 
 Usage:
-    /work/refenv/bin/python scripts/gen_reference_logits.py \
-        --model /work/models/smollm2-135m-instruct.gguf --name smollm2-135m-instruct \
+    python scripts/gen_reference_logits.py \
+        --model ~/.cache/swiftseek/models/smollm2-135m-instruct.gguf --name smollm2-135m-instruct \
         [--dump-full /tmp/smollm2-135m-instruct.ref.f32]
 """
 

@@ -35,7 +35,7 @@ importable the numpy logits are written instead (and the script says so).
 
 Deterministic (fixed seeds).  Run from the repository root:
 
-    /work/refenv/bin/python scripts/gen_tiny_models.py
+    python scripts/gen_tiny_models.py
 
 Options: --out DIR, --numpy-only (skip transformers).
 """

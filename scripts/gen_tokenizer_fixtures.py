@@ -24,7 +24,7 @@ Each case is also encoded with transformers' own GGUF-loaded tokenizer and any
 disagreement is printed (it is not written to the fixture).
 
 Usage:
-    /work/refenv/bin/python scripts/gen_tokenizer_fixtures.py \
+    python scripts/gen_tokenizer_fixtures.py \
         [--model PATH NAME ...] [--out-dir Tests/Fixtures/tokenizer] [--no-hf-check]
 """
 
@@ -42,9 +42,10 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalize
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+STORE = os.path.join(os.environ.get("SWIFTSEEK_HOME") or os.path.expanduser("~/.cache/swiftseek"), "models")
 DEFAULT_MODELS = [
-    ("/work/models/smollm2-135m-instruct.gguf", "smollm2-135m-instruct"),
-    ("/work/models/qwen2.5-coder-0.5b-instruct.gguf", "qwen2.5-coder-0.5b-instruct"),
+    (os.path.join(STORE, "smollm2-135m-instruct.gguf"), "smollm2-135m-instruct"),
+    (os.path.join(STORE, "qwen2.5-coder-0.5b-instruct.gguf"), "qwen2.5-coder-0.5b-instruct"),
 ]
 
 # GGUF token types (llama.cpp's llama_token_type).

