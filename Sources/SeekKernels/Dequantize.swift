@@ -50,9 +50,23 @@ public let dotChunk = 256
 /// small stack buffer one chunk at a time, so nothing is allocated and the row is read once.
 @inlinable
 public func dotRow(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
-    if type == .f32 {
-        return dotChunked(row.assumingMemoryBound(to: Float.self), x, count)
+    switch type {
+    case .f32: return dotChunked(row.assumingMemoryBound(to: Float.self), x, count)
+    case .q8_0: return dotRowQ8_0(row, x, count: count)
+    case .q4_0: return dotRowQ4_0(row, x, count: count)
+    case .q4_1: return dotRowQ4_1(row, x, count: count)
+    case .q5_0: return dotRowQ5_0(row, x, count: count)
+    case .q5_1: return dotRowQ5_1(row, x, count: count)
+    case .q4_K: return dotRowQ4_K(row, x, count: count)
+    case .q6_K: return dotRowQ6_K(row, x, count: count)
+    default: return dotRowDecoded(type, row, x, count: count)
     }
+}
+
+/// The generic path (and the reference for the fused kernels): decode one chunk of blocks
+/// into a stack buffer, then `dotF32` it.
+@inlinable
+public func dotRowDecoded(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
     guard let decode = type.blockDecoder else { preconditionFailure("no decoder for \(type)") }
     let bs = type.blockSize, ts = type.typeSize
     let group = max(1, dotChunk / bs)

@@ -67,6 +67,30 @@ private let quantCases: [QuantCase] = (try? Fixtures.json([QuantCase].self, "qua
             #expect(abs(Double(got) - reference) <= 1e-5 * magnitude + 1e-6, "\(c.name) row \(r): \(got) vs \(reference)")
         }
     }
+
+    /// Each fused decode-and-dot kernel gives bit-for-bit what decoding then `dotF32` gives
+    /// (its scalar reference), on fixture rows and on row lengths that end in a partial chunk.
+    @Test(arguments: quantCases)
+    fileprivate func fusedDotIsBitIdenticalToDecodeThenDot(_ c: QuantCase) throws {
+        let type = try #require(GGMLType(rawValue: c.ggml_type))
+        let raw = try Fixtures.data("quant/\(c.name).bin")
+        var rng = SplitMix(seed: 11)
+        let x = (0..<(c.rows * c.cols)).map { _ in rng.nextFloat() * 2 - 1 }
+        for count in Set([c.cols, c.cols * 2, type.blockSize * 3, c.cols * c.rows]) where count <= c.rows * c.cols && count % type.blockSize == 0 {
+            raw.withUnsafeBytes { src in
+                x.withUnsafeBufferPointer { xp in
+                    let fused = dotRow(type, src.baseAddress!, xp.baseAddress!, count: count)
+                    let decoded = dotRowDecoded(type, src.baseAddress!, xp.baseAddress!, count: count)
+                    let values = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                    defer { values.deallocate() }
+                    dequantizeRow(type, src.baseAddress!, values, count: count)
+                    let prefill = dotChunked(values, xp.baseAddress!, count)
+                    #expect(fused.bitPattern == decoded.bitPattern || (fused.isNaN && decoded.isNaN), "\(c.name) count \(count): \(fused) vs \(decoded)")
+                    #expect(fused.bitPattern == prefill.bitPattern || (fused.isNaN && prefill.isNaN), "\(c.name) count \(count): \(fused) vs \(prefill)")
+                }
+            }
+        }
+    }
 }
 
 /// A seeded generator for test data.

@@ -88,3 +88,18 @@ import SeekTestSupport
         #expect(abs(out[0] - 3 / rms) < 1e-6 && abs(out[1] - 8 / rms) < 1e-6)
     }
 }
+
+@Suite struct HalfConversionTests {
+    /// Our bit-level conversion equals the standard library's for all 65,536 halves.
+    @Test func everyHalfConvertsLikeFloat16() {
+        for bits in 0...UInt16.max {
+            let ours = halfToFloat(bits)
+            let reference = Float(Float16(bitPattern: bits))
+            if reference.isNaN {
+                #expect(ours.isNaN)
+            } else {
+                #expect(ours.bitPattern == reference.bitPattern, "0x\(String(bits, radix: 16))")
+            }
+        }
+    }
+}
