@@ -64,6 +64,11 @@ public struct ModelStore: Sendable {
             return existing
         }
         try fm.createDirectory(at: modelsDirectory, withIntermediateDirectories: true)
+        // Leftovers of an interrupted pull of this model (never named *.gguf, so never loaded).
+        for f in (try? fm.contentsOfDirectory(atPath: modelsDirectory.path)) ?? []
+        where f.hasPrefix(".\(name).gguf.partial-") || f.hasPrefix(".pull-\(name)-") {
+            try? fm.removeItem(at: modelsDirectory.appendingPathComponent(f))
+        }
         let destination = path(for: name)
         let work = modelsDirectory.appendingPathComponent(".pull-\(name)-\(getpid())")
         try? fm.removeItem(at: work)

@@ -27,6 +27,9 @@ struct Bench: ParsableCommand {
     func run() throws {
         let model = try options.load()
         let pool = options.pool
+        guard pp + tg <= model.architecture.trainedContextLength else {
+            throw ValidationError("--pp + --tg (\(pp + tg)) exceed the model's \(model.architecture.trainedContextLength)-token context")
+        }
         let vocab = Int32(model.tokenizer.vocabularySize)
         // Deterministic pseudo-random prompt of ordinary tokens.
         var rng = SeededGenerator(seed: 42)

@@ -79,7 +79,7 @@ struct Generate: ParsableCommand {
         request.sampling.seed = seed
 
         try failing {
-            var generation = try Generation(model: model, request: request, contextSize: options.contextSize(for: model), pool: options.pool)
+            var generation = try Generation(model: model, request: request, contextSize: try options.contextSize(for: model), pool: options.pool)
             var text = ""
             var stats = GenerationStats()
             var reason = FinishReason.stop

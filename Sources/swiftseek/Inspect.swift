@@ -21,7 +21,11 @@ struct Logits: ParsableCommand {
         let ids = try parseTokenList(tokens)
         let model = try options.load()
         try failing {
-            let ctx = max(options.contextSize(for: model), ids.count)
+            let trained = model.architecture.trainedContextLength
+            guard ids.count <= trained else {
+                throw ValidationError("\(ids.count) tokens are more than the \(trained) the model was trained for")
+            }
+            let ctx = max(try options.contextSize(for: model), ids.count)
             let cache = model.architecture.makeCache(capacity: ctx)
             let logits = try model.architecture.forward(ids, cache: cache, allPositions: allPositions, pool: options.pool)
             let data = logits.withUnsafeBufferPointer { Data(buffer: $0) }

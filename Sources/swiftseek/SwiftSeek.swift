@@ -51,8 +51,16 @@ struct ModelOptions: ParsableArguments {
 
     var pool: ThreadPool { ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount) }
 
-    func contextSize(for model: LoadedModel) -> Int {
-        ctx ?? min(model.architecture.trainedContextLength, 4096)
+    /// The KV cache size: `--ctx`, or the model's trained context up to 4096. Larger than
+    /// the trained context is refused (positions beyond it need RoPE scaling the file does
+    /// not ask for).
+    func contextSize(for model: LoadedModel) throws -> Int {
+        let trained = model.architecture.trainedContextLength
+        guard let ctx else { return min(trained, 4096) }
+        guard ctx <= trained else {
+            throw ValidationError("--ctx \(ctx) is larger than the \(trained) tokens \(URL(fileURLWithPath: model.path).lastPathComponent) was trained for")
+        }
+        return ctx
     }
 }
 

@@ -190,3 +190,19 @@ private func tempFile(_ name: String) -> String {
         #expect(again.stdout == r.stdout)
     }
 }
+
+@Suite struct CLILimitTests {
+    @Test(.enabled(if: CLI.available))
+    func oversizedContextsAreRefusedNotAllocated() throws {
+        let tiny = Fixtures.url("tiny/tiny-llama.gguf").path  // trained context 256
+        var r = try CLI.run(["generate", "--model", tiny, "--tokens", "1", "--ctx", "100000000000"])
+        #expect(r.status != 0 && r.stderr.contains("trained"), "\(r.stderr)")
+        r = try CLI.run(["bench", "--model", tiny, "--pp", "1000000000", "--tg", "1"])
+        #expect(r.status != 0 && r.stderr.contains("context"), "\(r.stderr)")
+        let long = (0..<300).map { _ in "1" }.joined(separator: ",")
+        r = try CLI.run(["logits", "--model", tiny, "--tokens", long, "--output", "/dev/null"])
+        #expect(r.status != 0 && r.stderr.contains("trained"), "\(r.stderr)")
+        r = try CLI.run(["generate", "--model", tiny, "--tokens", "1", "--max-tokens", "0", "--json"])
+        #expect(r.status == 0 && r.stdout.contains("\"tokens\":[]"), "\(r.stderr)")
+    }
+}

@@ -15,6 +15,13 @@ func floats(_ v: SIMD8<UInt8>) -> SIMD8<Float> {
     SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: v))
 }
 
+/// Widening through SIMD8 only: the SIMD16 conversions are not specialized in the standard
+/// library and fall back to a generic, per-element call.
+@inlinable @inline(__always)
+func ints(_ v: SIMD8<UInt8>) -> SIMD8<Int32> {
+    SIMD8<Int32>(truncatingIfNeeded: v)
+}
+
 @inlinable @inline(__always)
 func floats(_ v: SIMD8<Int32>) -> SIMD8<Float> {
     SIMD8<Float>(v)
@@ -79,12 +86,11 @@ enum FusedQ4_0: FusedBlock {
     static func accumulate(_ blk: UnsafeRawPointer, _ xb: UnsafePointer<Float>, _ acc0: inout SIMD8<Float>, _ acc1: inout SIMD8<Float>) {
             let d = SIMD8<Float>(repeating: loadHalf(blk, 0))
             let bytes = (blk + 2).loadUnaligned(as: SIMD16<UInt8>.self)
-            let lo = SIMD16<Int32>(truncatingIfNeeded: bytes & 0x0F) &- 8
-            let hi = SIMD16<Int32>(truncatingIfNeeded: bytes &>> 4) &- 8
-            acc0 += floats(lo.lowHalf) * d * loadX(xb, 0)
-            acc1 += floats(lo.highHalf) * d * loadX(xb, 8)
-            acc0 += floats(hi.lowHalf) * d * loadX(xb, 16)
-            acc1 += floats(hi.highHalf) * d * loadX(xb, 24)
+            let lo = bytes & 0x0F, hi = bytes &>> 4
+            acc0 += floats(ints(lo.lowHalf) &- 8) * d * loadX(xb, 0)
+            acc1 += floats(ints(lo.highHalf) &- 8) * d * loadX(xb, 8)
+            acc0 += floats(ints(hi.lowHalf) &- 8) * d * loadX(xb, 16)
+            acc1 += floats(ints(hi.highHalf) &- 8) * d * loadX(xb, 24)
     }
 }
 
@@ -131,12 +137,11 @@ enum FusedQ5_0: FusedBlock {
             let d = SIMD8<Float>(repeating: loadHalf(blk, 0))
             let qh = UInt32(littleEndian: blk.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
             let bytes = (blk + 6).loadUnaligned(as: SIMD16<UInt8>.self)
-            let lo = SIMD16<Int32>(truncatingIfNeeded: bytes & 0x0F)
-            let hi = SIMD16<Int32>(truncatingIfNeeded: bytes &>> 4)
-            acc0 += floats((lo.lowHalf | q5HighBits(qh, 0)) &- 16) * d * loadX(xb, 0)
-            acc1 += floats((lo.highHalf | q5HighBits(qh, 8)) &- 16) * d * loadX(xb, 8)
-            acc0 += floats((hi.lowHalf | q5HighBits(qh, 16)) &- 16) * d * loadX(xb, 16)
-            acc1 += floats((hi.highHalf | q5HighBits(qh, 24)) &- 16) * d * loadX(xb, 24)
+            let lo = bytes & 0x0F, hi = bytes &>> 4
+            acc0 += floats((ints(lo.lowHalf) | q5HighBits(qh, 0)) &- 16) * d * loadX(xb, 0)
+            acc1 += floats((ints(lo.highHalf) | q5HighBits(qh, 8)) &- 16) * d * loadX(xb, 8)
+            acc0 += floats((ints(hi.lowHalf) | q5HighBits(qh, 16)) &- 16) * d * loadX(xb, 16)
+            acc1 += floats((ints(hi.highHalf) | q5HighBits(qh, 24)) &- 16) * d * loadX(xb, 24)
     }
 }
 
@@ -155,12 +160,11 @@ enum FusedQ5_1: FusedBlock {
             let m = SIMD8<Float>(repeating: loadHalf(blk, 2))
             let qh = UInt32(littleEndian: blk.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
             let bytes = (blk + 8).loadUnaligned(as: SIMD16<UInt8>.self)
-            let lo = SIMD16<Int32>(truncatingIfNeeded: bytes & 0x0F)
-            let hi = SIMD16<Int32>(truncatingIfNeeded: bytes &>> 4)
-            acc0 += (floats(lo.lowHalf | q5HighBits(qh, 0)) * d + m) * loadX(xb, 0)
-            acc1 += (floats(lo.highHalf | q5HighBits(qh, 8)) * d + m) * loadX(xb, 8)
-            acc0 += (floats(hi.lowHalf | q5HighBits(qh, 16)) * d + m) * loadX(xb, 16)
-            acc1 += (floats(hi.highHalf | q5HighBits(qh, 24)) * d + m) * loadX(xb, 24)
+            let lo = bytes & 0x0F, hi = bytes &>> 4
+            acc0 += (floats(ints(lo.lowHalf) | q5HighBits(qh, 0)) * d + m) * loadX(xb, 0)
+            acc1 += (floats(ints(lo.highHalf) | q5HighBits(qh, 8)) * d + m) * loadX(xb, 8)
+            acc0 += (floats(ints(hi.lowHalf) | q5HighBits(qh, 16)) * d + m) * loadX(xb, 16)
+            acc1 += (floats(ints(hi.highHalf) | q5HighBits(qh, 24)) * d + m) * loadX(xb, 24)
     }
 }
 
