@@ -11,9 +11,13 @@ public final class LoadedModel: Sendable {
     public let architecture: any Architecture
     public let tokenizer: any Tokenizer
 
-    public init(path: String) throws {
-        self.path = path
-        gguf = try GGUFFile(path: path)
+    public convenience init(path: String) throws {
+        try self.init(gguf: GGUFFile(path: path))
+    }
+
+    public init(gguf: GGUFFile) throws {
+        self.path = gguf.path
+        self.gguf = gguf
         architecture = try loadArchitecture(gguf)
         tokenizer = try loadTokenizer(from: gguf)
         guard tokenizer.vocabularySize <= architecture.vocabularySize else {

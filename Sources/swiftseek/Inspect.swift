@@ -96,8 +96,8 @@ struct Info: ParsableCommand {
     var metadata = false
 
     func run() throws {
-        let model = try options.load()
-        let g = model.gguf
+        // Works for any valid GGUF, even one whose architecture SwiftSeek cannot run yet.
+        let g = try failing { try GGUFFile(path: try ModelStore().resolve(options.model, log: note)) }
         var types: [String: (count: Int, bytes: Int)] = [:]
         var params = 0
         for t in g.tensors {
@@ -112,12 +112,17 @@ struct Info: ParsableCommand {
         row("gguf version", "\(g.version)")
         row("parameters", String(format: "%.1fM", Double(params) / 1e6))
         row("size", String(format: "%.1f MiB", Double(g.file.count) / 1048576))
-        row("context", "\(model.architecture.trainedContextLength) (trained)")
-        for (k, v) in model.architecture.summary { row(k, v) }
+        do {
+            let model = try LoadedModel(gguf: g)
+            row("context", "\(model.architecture.trainedContextLength) (trained)")
+            for (k, v) in model.architecture.summary { row(k, v) }
+            row("tokenizer", "\(g.metadata["tokenizer.ggml.model"]?.string ?? "-") / \(g.metadata["tokenizer.ggml.pre"]?.string ?? "-"), \(model.tokenizer.vocabularySize) tokens")
+        } catch {
+            row("runnable", "no: \(error)")
+        }
         row("tensor types", types.sorted { $0.value.bytes > $1.value.bytes }
             .map { "\($0.key) ×\($0.value.count) (\(String(format: "%.1f", Double($0.value.bytes) / 1048576)) MiB)" }
             .joined(separator: ", "))
-        row("tokenizer", "\(g.metadata["tokenizer.ggml.model"]?.string ?? "-") / \(g.metadata["tokenizer.ggml.pre"]?.string ?? "-"), \(model.tokenizer.vocabularySize) tokens")
         row("chat template", g.metadata["tokenizer.chat_template"] != nil ? "yes" : "no")
         if metadata {
             for k in g.metadataKeys { row("  " + k, g.metadata[k]?.summary ?? "") }
