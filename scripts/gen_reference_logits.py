@@ -22,13 +22,15 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import math
 import os
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_tokenizer_fixtures import sha256_file  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -59,14 +61,6 @@ PARAGRAPH = (
     "should watch for overflow when n gets large. Finally, remember that attention costs grow with "
     "the square of the context length, which is why caching keys and values matters so much."
 )
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def sig6(x: float) -> float:

@@ -213,3 +213,19 @@ extension DecoderTransformer {
         ]
     }
 }
+
+/// An architecture that is the shared llama-like decoder with its own config reading: it
+/// only has to build `model`; everything else comes from here.
+public protocol DecoderArchitecture: Architecture {
+    var model: DecoderTransformer { get }
+}
+
+extension DecoderArchitecture {
+    public var vocabularySize: Int { model.config.vocabularySize }
+    public var trainedContextLength: Int { model.config.contextLength }
+    public var summary: [(String, String)] { model.summary }
+    public func makeCache(capacity: Int) -> KVCache { model.makeCache(capacity: capacity) }
+    public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
+        try model.forward(tokens, cache: cache, allPositions: allPositions, pool: pool)
+    }
+}
