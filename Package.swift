@@ -20,10 +20,12 @@ let package = Package(
         .target(name: "SeekKernels", dependencies: ["SeekFormats"]),
         // Tokenizers built from GGUF metadata (byte-level BPE for now).
         .target(name: "SeekTokenizers", dependencies: ["SeekFormats"]),
+        // Jinja chat templates (our own engine, jinja2 semantics as transformers renders them).
+        .target(name: "SeekTemplates"),
         // Architectures, layers, KV cache and the registry.
         .target(name: "SeekModels", dependencies: ["SeekFormats", "SeekKernels"]),
         // Sampling, stop detection, generation loop, model store.
-        .target(name: "SeekEngine", dependencies: ["SeekFormats", "SeekKernels", "SeekTokenizers", "SeekModels"]),
+        .target(name: "SeekEngine", dependencies: ["SeekFormats", "SeekKernels", "SeekTokenizers", "SeekTemplates", "SeekModels"]),
         .executableTarget(
             name: "swiftseek",
             dependencies: [
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "SeekFormatsTests", dependencies: ["SeekFormats", "SeekTestSupport"]),
         .testTarget(name: "SeekKernelsTests", dependencies: ["SeekKernels", "SeekFormats", "SeekTestSupport"]),
         .testTarget(name: "SeekTokenizersTests", dependencies: ["SeekTokenizers", "SeekFormats", "SeekTestSupport"]),
+        .testTarget(name: "SeekTemplatesTests", dependencies: ["SeekTemplates", "SeekTestSupport"]),
         .testTarget(name: "SeekModelsTests", dependencies: ["SeekModels", "SeekFormats", "SeekKernels", "SeekTestSupport"]),
         .testTarget(name: "SeekEngineTests", dependencies: ["SeekEngine", "SeekModels", "SeekKernels", "SeekTestSupport"]),
         // Runs the built `swiftseek` binary on real models (see scripts/test.sh).
