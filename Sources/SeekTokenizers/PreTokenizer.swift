@@ -10,6 +10,13 @@ public enum PreTokenizerPattern: Sendable, Equatable {
     /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+` with N = `maxDigits`.
     case llama3(maxDigits: Int)
 
+    /// tokenizer.json Split regexes that have a native scanner, by their exact source.
+    static let known: [String: PreTokenizerPattern] = [
+        #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#: .gpt2,
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .llama3(maxDigits: 3),
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .llama3(maxDigits: 1),
+    ]
+
     /// The pattern for a GGUF `tokenizer.ggml.pre` value, and whether every numeric
     /// character is first isolated (HF's `Digits(individual_digits: true)`).
     /// Also whether text is NFC-normalized first (Qwen2's tokenizer.json has an NFC

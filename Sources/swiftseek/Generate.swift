@@ -63,7 +63,7 @@ struct Generate: ParsableCommand {
         if let tokens {
             ids = try parseTokenList(tokens)
         } else {
-            ids = model.tokenizer.encode(prompt ?? "", parseSpecial: true)
+            ids = model.tokenizer.encode(prompt ?? "", addSpecial: true, parseSpecial: true)
         }
         var request = GenerationRequest(prompt: ids)
         request.maxTokens = maxTokens

@@ -64,7 +64,7 @@ struct Tokenize: ParsableCommand {
         } else {
             input = text ?? ""
         }
-        let ids = model.tokenizer.encode(input, parseSpecial: !noSpecial)
+        let ids = model.tokenizer.encode(input, addSpecial: true, parseSpecial: !noSpecial)
         print("[" + ids.map(String.init).joined(separator: ",") + "]")
     }
 }

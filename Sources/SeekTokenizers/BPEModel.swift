@@ -1,0 +1,205 @@
+import Foundation
+
+/// The BPE model: initial symbols (bytes in the byte-level alphabet, or characters with
+/// `<0xXX>` byte fallback) merged by rank. Merging takes the lowest-rank adjacent pair,
+/// leftmost on ties, as the reference does; long pieces use a heap so a long input is not
+/// quadratic, and results for repeated pieces are cached.
+final class BPEModel: @unchecked Sendable {
+    let vocabulary: Vocabulary
+    /// (left id << 32 | right id) → (rank, merged id)
+    let merges: [UInt64: (rank: Int32, id: Int32)]
+    let byteLevel: Bool
+    /// Token id of each byte's symbol (byte-level) or of `<0xXX>` (byte fallback); -1 if none.
+    let byteIds: [Int32]
+    let byteFallback: Bool
+    let ignoreMerges: Bool
+    let unknown: Int32?
+    let fuseUnknown: Bool
+    private var cache: [[UInt8]: [Int32]] = [:]
+    private let lock = NSLock()
+
+    init(vocabulary: Vocabulary, merges: [(String, String)], byteLevel: Bool, byteFallback: Bool,
+         ignoreMerges: Bool, unknown: Int32?, fuseUnknown: Bool) {
+        self.vocabulary = vocabulary
+        var m: [UInt64: (rank: Int32, id: Int32)] = [:]
+        m.reserveCapacity(merges.count)
+        for (rank, (l, r)) in merges.enumerated() {
+            guard let a = vocabulary.ids[l], let b = vocabulary.ids[r], let c = vocabulary.ids[l + r] else { continue }
+            let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+            if m[key] == nil { m[key] = (Int32(rank), c) }
+        }
+        self.merges = m
+        self.byteLevel = byteLevel
+        self.byteFallback = byteFallback
+        self.ignoreMerges = ignoreMerges
+        self.unknown = unknown
+        self.fuseUnknown = fuseUnknown
+        byteIds = (0..<256).map { b in
+            let key = byteLevel ? String(Character(ByteLevel.byteToScalar[b])) : String(format: "<0x%02X>", b)
+            return vocabulary.ids[key] ?? -1
+        }
+    }
+
+    /// Token ids of one pre-tokenized piece.
+    func tokenize(_ piece: [Unicode.Scalar], into out: inout [Int32]) {
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(piece.count * 2)
+        for s in piece { utf8.append(contentsOf: String(s).utf8) }
+        lock.lock()
+        let cached = cache[utf8]
+        lock.unlock()
+        if let cached {
+            out += cached
+            return
+        }
+        let ids = compute(piece, utf8)
+        lock.lock()
+        if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
+        cache[utf8] = ids
+        lock.unlock()
+        out += ids
+    }
+
+    private func compute(_ piece: [Unicode.Scalar], _ utf8: [UInt8]) -> [Int32] {
+        if ignoreMerges {
+            let word = byteLevel ? String(String.UnicodeScalarView(utf8.map { ByteLevel.byteToScalar[Int($0)] })) : String(String.UnicodeScalarView(piece))
+            if let id = vocabulary.ids[word] { return [id] }
+        }
+        var symbols: [Int32] = []
+        symbols.reserveCapacity(utf8.count)
+        if byteLevel {
+            for b in utf8 {
+                let id = byteIds[Int(b)]
+                if id >= 0 { symbols.append(id) } else if let u = unknown { appendUnknown(u, &symbols) }
+            }
+        } else {
+            for s in piece {
+                if let id = vocabulary.ids[String(s)] {
+                    symbols.append(id)
+                } else if byteFallback, String(s).utf8.allSatisfy({ byteIds[Int($0)] >= 0 }) {
+                    for b in String(s).utf8 { symbols.append(byteIds[Int(b)]) }
+                } else if let u = unknown {
+                    appendUnknown(u, &symbols)
+                }
+            }
+        }
+        return symbols.count > 24 ? mergeWithHeap(symbols) : mergeSimple(symbols)
+    }
+
+    private func appendUnknown(_ u: Int32, _ symbols: inout [Int32]) {
+        if fuseUnknown, symbols.last == u { return }
+        symbols.append(u)
+    }
+
+    @inline(__always)
+    private func merge(_ a: Int32, _ b: Int32) -> (rank: Int32, id: Int32)? {
+        merges[UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))]
+    }
+
+    private func mergeSimple(_ input: [Int32]) -> [Int32] {
+        var symbols = input
+        while symbols.count > 1 {
+            var best: (rank: Int32, at: Int, id: Int32) = (Int32.max, -1, -1)
+            for k in 0..<(symbols.count - 1) {
+                if let m = merge(symbols[k], symbols[k + 1]), m.rank < best.rank { best = (m.rank, k, m.id) }
+            }
+            if best.at < 0 { break }
+            symbols[best.at] = best.id
+            symbols.remove(at: best.at + 1)
+        }
+        return symbols
+    }
+
+    /// The same merge order with a binary heap of (rank, position) candidates and lazy
+    /// deletion: a popped candidate whose symbols changed since it was pushed is skipped.
+    private func mergeWithHeap(_ input: [Int32]) -> [Int32] {
+        var symbols = input
+        let n = symbols.count
+        var next = Array(1...n)  // n means end
+        var prev = Array(-1..<(n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        struct Candidate { let rank: Int32; let pos: Int; let left: Int32; let right: Int32 }
+        var heap: [Candidate] = []
+        func less(_ a: Candidate, _ b: Candidate) -> Bool { a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos) }
+        func push(_ c: Candidate) {
+            heap.append(c)
+            var i = heap.count - 1
+            while i > 0 {
+                let p = (i - 1) / 2
+                if less(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break }
+            }
+        }
+        func pop() -> Candidate {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < heap.count, less(heap[l], heap[m]) { m = l }
+                    if r < heap.count, less(heap[r], heap[m]) { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m)
+                    i = m
+                }
+            }
+            return top
+        }
+        func consider(_ i: Int) {
+            let j = next[i]
+            guard i >= 0, j < n, let m = merge(symbols[i], symbols[j]) else { return }
+            push(Candidate(rank: m.rank, pos: i, left: symbols[i], right: symbols[j]))
+        }
+        for i in 0..<(n - 1) { consider(i) }
+        while !heap.isEmpty {
+            let c = pop()
+            let i = c.pos
+            let j = next[i]
+            guard alive[i], j < n, symbols[i] == c.left, symbols[j] == c.right, let m = merge(c.left, c.right) else { continue }
+            symbols[i] = m.id
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { prev[next[j]] = i }
+            if prev[i] >= 0 { consider(prev[i]) }
+            consider(i)
+        }
+        var out: [Int32] = []
+        var i = 0
+        while i < n {
+            out.append(symbols[i])
+            i = next[i]
+        }
+        return out
+    }
+}
+
+/// Token strings and ids.
+struct Vocabulary: Sendable {
+    let tokens: [String]
+    let ids: [String: Int32]
+
+    init(tokens: [String]) {
+        self.tokens = tokens
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        self.ids = ids
+    }
+
+    /// From tokenizer.json's `{"token": id}` map (ids may have gaps; they are filled with "").
+    init(map: [String: Int]) throws {
+        let size = (map.values.max() ?? -1) + 1
+        guard size > 0, size < 10_000_000 else { throw TokenizerError("vocabulary ids out of range") }
+        var tokens = [String](repeating: "", count: size)
+        for (t, i) in map {
+            guard i >= 0 else { throw TokenizerError("negative token id for \(t.debugDescription)") }
+            tokens[i] = t
+        }
+        self.tokens = tokens
+        var ids: [String: Int32] = [:]
+        for (t, i) in map { ids[t] = Int32(i) }
+        self.ids = ids
+    }
+}
