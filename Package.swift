@@ -29,7 +29,7 @@ let package = Package(
         .executableTarget(
             name: "swiftseek",
             dependencies: [
-                "SeekEngine", "SeekKernels", "SeekFormats",
+                "SeekEngine", "SeekKernels", "SeekFormats", "SeekTokenizers", "SeekTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

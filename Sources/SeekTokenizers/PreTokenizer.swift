@@ -9,12 +9,23 @@ public enum PreTokenizerPattern: Sendable, Equatable {
     /// Llama 3 / Qwen2: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,N}|
     /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+` with N = `maxDigits`.
     case llama3(maxDigits: Int)
+    /// `\p{N}{1,N}`: groups of up to N numeric characters (only numbers match).
+    case digitGroups(max: Int)
+    /// `[一-龥぀-ゟ゠-ヿ]+`: runs of CJK ideographs (U+4E00–U+9FA5), hiragana and katakana.
+    case cjkRuns
+    /// DeepSeek-V3's main split: ``[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+|
+    /// ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+``
+    case deepseekV3
 
     /// tokenizer.json Split regexes that have a native scanner, by their exact source.
     static let known: [String: PreTokenizerPattern] = [
         #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#: .gpt2,
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .llama3(maxDigits: 3),
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .llama3(maxDigits: 1),
+        #"\p{N}{1,3}"#: .digitGroups(max: 3),
+        #"\p{N}"#: .digitGroups(max: 1),
+        "[\u{4E00}-\u{9FA5}\u{3040}-\u{309F}\u{30A0}-\u{30FF}]+": .cjkRuns,
+        "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+": .deepseekV3,
     ]
 
     /// The pattern for a GGUF `tokenizer.ggml.pre` value, and whether every numeric
@@ -62,6 +73,23 @@ extension PreTokenizerPattern {
         switch self {
         case .gpt2: splitGPT2(scalars, classes, &out)
         case .llama3(let maxDigits): splitLlama3(scalars, classes, maxDigits, &out)
+        case .digitGroups(let max):
+            var i = 0
+            while i < scalars.count {
+                guard classes[i] == .number else { i += 1; continue }
+                let start = i
+                while i < scalars.count, classes[i] == .number, i - start < max { i += 1 }
+                out.append(start..<i)
+            }
+        case .cjkRuns:
+            var i = 0
+            while i < scalars.count {
+                guard isCJK(scalars[i]) else { i += 1; continue }
+                let start = i
+                while i < scalars.count, isCJK(scalars[i]) { i += 1 }
+                out.append(start..<i)
+            }
+        case .deepseekV3: splitDeepseekV3(scalars, &out)
         }
     }
 }
@@ -185,5 +213,101 @@ extension PreTokenizerPattern {
             s.append(contentsOf: scalars[r])
             return String(s)
         }
+    }
+}
+
+@inline(__always)
+private func isCJK(_ s: Unicode.Scalar) -> Bool {
+    let v = s.value
+    return (0x4E00...0x9FA5).contains(v) || (0x3040...0x309F).contains(v) || (0x30A0...0x30FF).contains(v)
+}
+
+/// Finer Unicode classes for patterns that tell punctuation, symbols and marks apart.
+enum FineClass: UInt8 {
+    case letter, mark, number, punctuation, symbol, space, newline, other
+}
+
+private let asciiFine: [FineClass] = (0..<128).map { v -> FineClass in
+    let s = Unicode.Scalar(UInt8(v))
+    switch v {
+    case 0x0A, 0x0D: return .newline
+    case 0x09, 0x0B, 0x0C, 0x20: return .space
+    case 0x30...0x39: return .number
+    case 0x41...0x5A, 0x61...0x7A: return .letter
+    default: return fineClassifySlow(s)
+    }
+}
+
+@inline(__always)
+func fineClassify(_ s: Unicode.Scalar) -> FineClass {
+    s.value < 128 ? asciiFine[Int(s.value)] : fineClassifySlow(s)
+}
+
+private func fineClassifySlow(_ s: Unicode.Scalar) -> FineClass {
+    switch s.properties.generalCategory {
+    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
+    case .nonspacingMark, .spacingMark, .enclosingMark: return .mark
+    case .decimalNumber, .letterNumber, .otherNumber: return .number
+    case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation, .finalPunctuation, .otherPunctuation:
+        return .punctuation
+    case .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol: return .symbol
+    default:
+        if s.value == 0x0A || s.value == 0x0D { return .newline }
+        return s.properties.isWhitespace ? .space : .other
+    }
+}
+
+private func splitDeepseekV3(_ s: [Unicode.Scalar], _ out: inout [Range<Int>]) {
+    let n = s.count
+    let c = s.map(fineClassify)
+    func isSpaceLike(_ k: Int) -> Bool { c[k] == .space || c[k] == .newline }
+    func isAsciiLetter(_ k: Int) -> Bool { s[k].value < 128 && c[k] == .letter }
+    var i = 0
+    while i < n {
+        let start = i
+        // [ASCII punctuation][A-Za-z]+
+        if s[i].value < 128, c[i] == .punctuation || c[i] == .symbol, i + 1 < n, isAsciiLetter(i + 1) {
+            i += 2
+            while i < n, isAsciiLetter(i) { i += 1 }
+            out.append(start..<i)
+            continue
+        }
+        // [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+
+        let prefixOK = c[i] != .newline && c[i] != .letter && c[i] != .punctuation && c[i] != .symbol
+        if c[i] == .letter || c[i] == .mark || (prefixOK && i + 1 < n && (c[i + 1] == .letter || c[i + 1] == .mark)) {
+            i += 1
+            while i < n, c[i] == .letter || c[i] == .mark { i += 1 }
+            out.append(start..<i)
+            continue
+        }
+        // ` ?[\p{P}\p{S}]+[\r\n]*`
+        var j = i
+        if s[j] == " ", j + 1 < n, c[j + 1] == .punctuation || c[j + 1] == .symbol { j += 1 }
+        if c[j] == .punctuation || c[j] == .symbol {
+            while j < n, c[j] == .punctuation || c[j] == .symbol { j += 1 }
+            while j < n, c[j] == .newline { j += 1 }
+            i = j
+            out.append(start..<i)
+            continue
+        }
+        guard isSpaceLike(i) else {
+            i += 1  // matches nothing: left to the caller as part of a gap
+            continue
+        }
+        // `\s*[\r\n]+`, then `\s+(?!\S)|\s+`
+        var end = i
+        var lastNewline = -1
+        while end < n, isSpaceLike(end) {
+            if c[end] == .newline { lastNewline = end }
+            end += 1
+        }
+        if lastNewline >= 0 {
+            i = lastNewline + 1
+        } else if end == n {
+            i = end
+        } else {
+            i = end - i >= 2 ? end - 1 : end
+        }
+        out.append(start..<i)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SeekEngine
 import SeekFormats
+import SeekTokenizers
 
 struct Logits: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write the logits of a token sequence as little-endian float32 [positions × vocab].")
@@ -41,6 +42,9 @@ struct Tokenize: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @Option(help: "Use a Hugging Face tokenizer (tokenizer.json or a folder with one) instead of a model's.")
+    var tokenizer: String?
+
     @Option(help: "The text.")
     var text: String?
 
@@ -50,12 +54,15 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Treat special-token strings in the text as plain text.")
     var noSpecial = false
 
+    @Flag(help: "Do not add the BOS/EOS tokens the tokenizer adds around a text.")
+    var noAdd = false
+
     func validate() throws {
         guard (text == nil) != (file == nil) else { throw ValidationError("give exactly one of --text or --file") }
     }
 
     func run() throws {
-        let model = try options.load()
+        let tok = try loadTokenizerOption(tokenizer, options)
         let input: String
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
@@ -64,7 +71,7 @@ struct Tokenize: ParsableCommand {
         } else {
             input = text ?? ""
         }
-        let ids = model.tokenizer.encode(input, addSpecial: true, parseSpecial: !noSpecial)
+        let ids = tok.encode(input, addSpecial: !noAdd, parseSpecial: !noSpecial)
         print("[" + ids.map(String.init).joined(separator: ",") + "]")
     }
 }
@@ -74,17 +81,28 @@ struct Detokenize: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @Option(help: "Use a Hugging Face tokenizer (tokenizer.json or a folder with one) instead of a model's.")
+    var tokenizer: String?
+
     @Option(help: "Comma-separated token ids.")
     var tokens: String
 
     func run() throws {
         let ids = try parseTokenList(tokens)
-        let model = try options.load()
-        if let bad = ids.first(where: { Int($0) >= model.tokenizer.vocabularySize }) {
-            throw ValidationError("token id \(bad) is outside the vocabulary (0..<\(model.tokenizer.vocabularySize))")
+        let tok = try loadTokenizerOption(tokenizer, options)
+        if let bad = ids.first(where: { Int($0) >= tok.vocabularySize }) {
+            throw ValidationError("token id \(bad) is outside the vocabulary (0..<\(tok.vocabularySize))")
         }
-        print(model.tokenizer.decode(ids, renderSpecial: true))
+        print(tok.decode(ids, renderSpecial: true))
     }
+}
+
+/// `--tokenizer PATH` (a Hugging Face tokenizer) or the model's own tokenizer.
+func loadTokenizerOption(_ path: String?, _ options: ModelOptions) throws -> any Tokenizer {
+    if let path {
+        return try failing { try loadTokenizer(huggingFace: path) }
+    }
+    return try options.load().tokenizer
 }
 
 struct Info: ParsableCommand {
