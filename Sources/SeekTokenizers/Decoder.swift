@@ -9,6 +9,23 @@ public indirect enum DecoderStep: Sendable {
     case replace(TextPattern, String)
     case sequence([DecoderStep])
 
+    /// The chain for streaming one token at a time: without the steps that only apply at the
+    /// start of a text (stripping the prefix space), which would eat every token's space.
+    var forStreaming: DecoderStep {
+        switch self {
+        case .sequence(let steps): return .sequence(steps.compactMap { if case .strip = $0 { return nil } else { return $0.forStreaming } })
+        default: return self
+        }
+    }
+
+    var hasByteFallback: Bool {
+        switch self {
+        case .byteFallback: return true
+        case .sequence(let steps): return steps.contains { $0.hasByteFallback }
+        default: return false
+        }
+    }
+
     func apply(_ pieces: [[UInt8]]) -> [[UInt8]] {
         switch self {
         case .sequence(let steps):

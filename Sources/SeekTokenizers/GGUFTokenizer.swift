@@ -10,7 +10,8 @@ struct GGUFTokenizerBuilder {
         let model = try gguf.string("tokenizer.ggml.model")
         switch model {
         case "gpt2": return try byteLevelBPE()
-        default: throw fail("tokenizer model '\(model)' is not supported yet (supported: gpt2)")
+        case "llama": return try sentencePiece()
+        default: throw fail("tokenizer model '\(model)' is not supported yet (supported: gpt2, llama)")
         }
     }
 
@@ -96,6 +97,28 @@ struct GGUFTokenizerBuilder {
         return PipelineTokenizer(vocabulary: vocab, kinds: kinds, added: addedTokens(vocab, kinds),
                                  normalizer: nfc ? .nfc : nil, preTokenizer: .sequence(steps), model: model,
                                  prefix: prefix, suffix: suffix, decoder: .byteLevel, bosToken: bos,
+                                 endOfGenerationTokens: endOfGeneration(vocab, kinds))
+    }
+
+    /// SentencePiece (`llama`): spaces become "▁" (with a leading one when
+    /// `add_space_prefix`), the whole text is one piece, merged by score with byte fallback.
+    private func sentencePiece() throws -> any Tokenizer {
+        let (vocab, kinds) = try tokens()
+        guard let scoreValues = gguf.metadata["tokenizer.ggml.scores"]?.array, scoreValues.count == vocab.tokens.count else {
+            throw fail("tokenizer.ggml.scores is missing or has the wrong length")
+        }
+        let scores = scoreValues.map { Float($0.double ?? 0) }
+        let addSpacePrefix = gguf.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? true
+        var normalizer: [Normalizer] = []
+        if addSpacePrefix { normalizer.append(.prepend(" ")) }
+        normalizer.append(.replace(.literal(" "), "\u{2581}"))
+        let model = SentencePieceModel(vocabulary: vocab, scores: scores, unknown: id("tokenizer.ggml.unknown_token_id", vocab.tokens.count))
+        var decoder: [DecoderStep] = [.replace(.literal("\u{2581}"), " "), .byteFallback, .fuse]
+        if addSpacePrefix { decoder.append(.strip(content: " ", start: 1, stop: 0)) }
+        let (prefix, suffix, bos) = specialAffixes(vocab.tokens.count)
+        return PipelineTokenizer(vocabulary: vocab, kinds: kinds, added: addedTokens(vocab, kinds),
+                                 normalizer: .sequence(normalizer), preTokenizer: nil, model: model,
+                                 prefix: prefix, suffix: suffix, decoder: .sequence(decoder), bosToken: bos,
                                  endOfGenerationTokens: endOfGeneration(vocab, kinds))
     }
 }

@@ -8,18 +8,20 @@ public final class PipelineTokenizer: Tokenizer {
     let added: AddedVocabulary
     let normalizer: Normalizer?
     let preTokenizer: PreTokenizerStep?
-    let model: BPEModel
+    let model: any SubwordModel
     /// Ids put around an encoding when special tokens are added (TemplateProcessing / add_bos).
     let prefix: [Int32]
     let suffix: [Int32]
     let decoder: DecoderStep?
+    let streamDecoder: DecoderStep?
+    let byteFallback: Bool
     public let bosToken: Int32?
     public let endOfGenerationTokens: Set<Int32>
     public var addsBOS: Bool { bosToken.map { prefix.contains($0) } ?? false }
     public var vocabularySize: Int { vocabulary.tokens.count }
 
     init(vocabulary: Vocabulary, kinds: [TokenKind], added: AddedVocabulary, normalizer: Normalizer?,
-         preTokenizer: PreTokenizerStep?, model: BPEModel, prefix: [Int32], suffix: [Int32],
+         preTokenizer: PreTokenizerStep?, model: any SubwordModel, prefix: [Int32], suffix: [Int32],
          decoder: DecoderStep?, bosToken: Int32?, endOfGenerationTokens: Set<Int32>) {
         self.vocabulary = vocabulary
         self.kinds = kinds
@@ -30,6 +32,8 @@ public final class PipelineTokenizer: Tokenizer {
         self.prefix = prefix
         self.suffix = suffix
         self.decoder = decoder
+        streamDecoder = decoder?.forStreaming
+        byteFallback = decoder?.hasByteFallback ?? false
         self.bosToken = bosToken
         self.endOfGenerationTokens = endOfGenerationTokens
     }
@@ -65,9 +69,16 @@ public final class PipelineTokenizer: Tokenizer {
         case .userDefined:
             return Array(t.utf8)
         case .normal, .byte:
+            // A byte token is its byte, even when it is only part of a character: the text
+            // stream reassembles UTF-8 across tokens.
+            let u = Array(t.utf8)
+            if byteFallback || kinds[Int(token)] == .byte, u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E,
+               let b = UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16) {
+                return [b]
+            }
             // One token through the decoders, without first-token rules (streaming).
-            guard let decoder else { return Array(t.utf8) }
-            return decoder.apply([[], Array(t.utf8)]).flatMap { $0 }
+            guard let streamDecoder else { return u }
+            return streamDecoder.apply([[], u]).flatMap { $0 }
         }
     }
 

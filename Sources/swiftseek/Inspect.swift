@@ -99,10 +99,11 @@ struct Detokenize: ParsableCommand {
 
 /// `--tokenizer PATH` (a Hugging Face tokenizer) or the model's own tokenizer.
 func loadTokenizerOption(_ path: String?, _ options: ModelOptions) throws -> any Tokenizer {
-    if let path {
-        return try failing { try loadTokenizer(huggingFace: path) }
+    try failing {
+        if let path { return try loadTokenizer(huggingFace: path) }
+        // Only the tokenizer: works for models whose architecture cannot run yet.
+        return try loadTokenizer(from: GGUFFile(path: try ModelStore().resolve(options.model, log: note)))
     }
-    return try options.load().tokenizer
 }
 
 struct Info: ParsableCommand {
@@ -123,7 +124,7 @@ struct Info: ParsableCommand {
             types[t.type.description, default: (0, 0)].bytes += t.byteCount
             params += t.elementCount
         }
-        func row(_ k: String, _ v: String) { print(k.padding(toLength: 16, withPad: " ", startingAt: 0) + v) }
+        func row(_ k: String, _ v: String) { print(k.count < 16 ? k.padding(toLength: 16, withPad: " ", startingAt: 0) + v : k + "  " + v) }
         row("file", g.path)
         row("name", g.metadata["general.name"]?.string ?? "-")
         row("architecture", (try? g.architecture()) ?? "-")

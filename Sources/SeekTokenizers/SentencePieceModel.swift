@@ -1,0 +1,118 @@
+import Foundation
+
+/// Sub-word models the pipeline can run on one pre-tokenized piece.
+protocol SubwordModel: Sendable {
+    func tokenize(_ piece: [Unicode.Scalar], into out: inout [Int32])
+}
+
+extension BPEModel: SubwordModel {}
+
+/// SentencePiece BPE as GGUF `llama` vocabularies describe it (Gemma, Llama 2): start from
+/// characters, repeatedly merge the adjacent pair whose concatenation is a vocabulary token
+/// with the highest score (leftmost on ties), then map leftover characters that are not
+/// tokens to their `<0xXX>` byte tokens. A heap keeps long inputs O(n log n).
+final class SentencePieceModel: SubwordModel, @unchecked Sendable {
+    let vocabulary: Vocabulary
+    let scores: [Float]
+    let byteIds: [Int32]
+    let unknown: Int32?
+    private var cache: [[Unicode.Scalar]: [Int32]] = [:]
+    private let lock = NSLock()
+
+    init(vocabulary: Vocabulary, scores: [Float], unknown: Int32?) {
+        self.vocabulary = vocabulary
+        self.scores = scores
+        self.unknown = unknown
+        byteIds = (0..<256).map { vocabulary.ids[String(format: "<0x%02X>", $0)] ?? -1 }
+    }
+
+    func tokenize(_ piece: [Unicode.Scalar], into out: inout [Int32]) {
+        if piece.count <= 64 {
+            lock.lock()
+            let hit = cache[piece]
+            lock.unlock()
+            if let hit {
+                out += hit
+                return
+            }
+        }
+        let ids = compute(piece)
+        if piece.count <= 64 {
+            lock.lock()
+            if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
+            cache[piece] = ids
+            lock.unlock()
+        }
+        out += ids
+    }
+
+    private func compute(_ piece: [Unicode.Scalar]) -> [Int32] {
+        let n = piece.count
+        guard n > 0 else { return [] }
+        var text = piece.map { String($0) }
+        var next = Array(1...n)
+        var prev = Array(-1..<(n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        struct Candidate { let score: Float; let pos: Int; let left: String; let right: String; let id: Int32 }
+        var heap: [Candidate] = []
+        func better(_ a: Candidate, _ b: Candidate) -> Bool { a.score > b.score || (a.score == b.score && a.pos < b.pos) }
+        func push(_ c: Candidate) {
+            heap.append(c)
+            var i = heap.count - 1
+            while i > 0 {
+                let p = (i - 1) / 2
+                if better(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break }
+            }
+        }
+        func pop() -> Candidate {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < heap.count, better(heap[l], heap[m]) { m = l }
+                    if r < heap.count, better(heap[r], heap[m]) { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m)
+                    i = m
+                }
+            }
+            return top
+        }
+        func consider(_ i: Int) {
+            guard i >= 0 else { return }
+            let j = next[i]
+            guard j < n, let id = vocabulary.ids[text[i] + text[j]] else { return }
+            push(Candidate(score: scores[Int(id)], pos: i, left: text[i], right: text[j], id: id))
+        }
+        for i in 0..<(n - 1) { consider(i) }
+        while !heap.isEmpty {
+            let c = pop()
+            let i = c.pos, j = next[i]
+            guard alive[i], j < n, text[i] == c.left, text[j] == c.right else { continue }
+            text[i] = c.left + c.right
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { prev[next[j]] = i }
+            consider(prev[i])
+            consider(i)
+        }
+        var out: [Int32] = []
+        var i = 0
+        while i < n {
+            if let id = vocabulary.ids[text[i]] {
+                out.append(id)
+            } else {
+                for b in text[i].utf8 {
+                    let id = byteIds[Int(b)]
+                    if id >= 0 { out.append(id) } else if let u = unknown { out.append(u) }
+                }
+            }
+            i = next[i]
+        }
+        return out
+    }
+}
