@@ -12,6 +12,8 @@ public struct Generation {
     public let request: GenerationRequest
     let pool: ThreadPool
     let cache: KVCache
+    /// When the generation belongs to a session, the session learns what is in the cache.
+    let session: Session?
     var sampler: Sampler
     var text: TextStream
     var pending: [Int32]
@@ -19,7 +21,19 @@ public struct Generation {
     public private(set) var stats = GenerationStats()
     var finished = false
 
+    /// A one-off generation with its own cache.
     public init(model: LoadedModel, request: GenerationRequest, contextSize: Int, pool: ThreadPool) throws {
+        try self.init(model: model, request: request, contextSize: contextSize, pool: pool,
+                      cache: model.architecture.makeCache(capacity: contextSize), session: nil, reused: 0)
+    }
+
+    init(session: Session, request: GenerationRequest, reused: Int) throws {
+        try self.init(model: session.model, request: request, contextSize: session.contextSize, pool: session.pool,
+                      cache: session.cache, session: session, reused: reused)
+    }
+
+    private init(model: LoadedModel, request: GenerationRequest, contextSize: Int, pool: ThreadPool,
+                 cache: KVCache, session: Session?, reused: Int) throws {
         try request.sampling.validate()
         guard request.maxTokens >= 0 else { throw EngineError.invalidParameter("max tokens must be >= 0, got \(request.maxTokens)") }
         guard !request.prompt.isEmpty else { throw EngineError.invalidParameter("the prompt is empty") }
@@ -32,12 +46,14 @@ public struct Generation {
         self.model = model
         self.request = request
         self.pool = pool
-        cache = model.architecture.makeCache(capacity: contextSize)
+        self.cache = cache
+        self.session = session
         sampler = Sampler(request.sampling)
         sampler.accept(request.prompt)
         text = TextStream(stops: request.stopStrings)
-        pending = request.prompt
+        pending = Array(request.prompt[reused...])
         stats.promptTokens = request.prompt.count
+        stats.cachedPromptTokens = reused
     }
 
     var finishReason: FinishReason?
@@ -55,6 +71,7 @@ public struct Generation {
 
         let start = DispatchTime.now().uptimeNanoseconds
         let logits = try model.architecture.forward(pending, cache: cache, allPositions: false, pool: pool)
+        session?.cachedTokens += pending
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if generated.isEmpty { stats.prefillSeconds += seconds } else { stats.decodeSeconds += seconds }
 

@@ -1,6 +1,7 @@
 import SeekFormats
 import SeekKernels
 import SeekModels
+import SeekTemplates
 import SeekTokenizers
 
 /// A model file opened for inference: its weights (memory-mapped), architecture and tokenizer.
@@ -10,6 +11,8 @@ public final class LoadedModel: Sendable {
     public let gguf: GGUFFile
     public let architecture: any Architecture
     public let tokenizer: any Tokenizer
+    /// The model's own chat template (GGUF `tokenizer.chat_template`), if it has one.
+    public let chatTemplate: ChatTemplate?
 
     public convenience init(path: String) throws {
         try self.init(gguf: GGUFFile(path: path))
@@ -22,6 +25,19 @@ public final class LoadedModel: Sendable {
         tokenizer = try loadTokenizer(from: gguf)
         guard tokenizer.vocabularySize <= architecture.vocabularySize else {
             throw ModelError("\(path): the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(architecture.vocabularySize)")
+        }
+        if let source = gguf.metadata["tokenizer.chat_template"]?.string {
+            let tok = tokenizer
+            func text(_ key: String) -> String {
+                (gguf.metadata[key]?.int).flatMap { tok.tokenText(Int32($0)) } ?? ""
+            }
+            do {
+                chatTemplate = try ChatTemplate(source, bosToken: text("tokenizer.ggml.bos_token_id"), eosToken: text("tokenizer.ggml.eos_token_id"))
+            } catch {
+                throw ModelError("\(path): its chat template does not compile: \(error)")
+            }
+        } else {
+            chatTemplate = nil
         }
     }
 }
@@ -50,10 +66,12 @@ public enum FinishReason: String, Sendable {
 public struct GenerationStats: Sendable {
     public init() {}
     public var promptTokens = 0
+    /// Prompt tokens whose keys and values were already cached (not prefilled again).
+    public var cachedPromptTokens = 0
     public var generatedTokens = 0
     public var prefillSeconds = 0.0
     public var decodeSeconds = 0.0
-    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
+    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens - cachedPromptTokens) / prefillSeconds : 0 }
     /// Decode speed counts the tokens after the first (the first comes from the prefill).
     public var decodeTokensPerSecond: Double {
         decodeSeconds > 0 ? Double(max(0, generatedTokens - 1)) / decodeSeconds : 0
