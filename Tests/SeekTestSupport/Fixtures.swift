@@ -42,4 +42,12 @@ public enum RealModels {
 
     /// Whether tests on this model should run: present, or required (and then they fail loudly).
     public static func available(_ name: String) -> Bool { required || path(name) != nil }
+
+    /// A Hugging Face tokenizer folder in the store (`tokenizers/NAME`).
+    public static func tokenizerPath(_ name: String) -> String? {
+        let p = storeDirectory.deletingLastPathComponent().appendingPathComponent("tokenizers/\(name)").path
+        return FileManager.default.fileExists(atPath: p) ? p : nil
+    }
+
+    public static func tokenizerAvailable(_ name: String) -> Bool { required || tokenizerPath(name) != nil }
 }
