@@ -20,16 +20,28 @@ public struct ChatTemplate: Sendable {
     /// `tool_calls`, `reasoning_content`, ...); `tools` an array of OpenAI tool schemas.
     public func render(messages: Value, tools: Value? = nil, documents: Value? = nil, addGenerationPrompt: Bool,
                        extra: [String: Value] = [:], now: Date = Date()) throws -> String {
+        // As transformers does: `tools` and `documents` are always defined (None when
+        // absent), and message keys whose value is None are dropped.
         var vars: [String: Value] = [
-            "messages": messages,
+            "messages": Self.dropNoneKeys(messages),
             "add_generation_prompt": .bool(addGenerationPrompt),
             "bos_token": .string(bosToken),
             "eos_token": .string(eosToken),
+            "tools": tools ?? .none,
+            "documents": documents ?? .none,
         ]
-        if let tools, !tools.isNone { vars["tools"] = tools }
-        if let documents, !documents.isNone { vars["documents"] = documents }
         for (k, v) in extra { vars[k] = v }
         return try template.render(vars, now: now)
+    }
+}
+
+extension ChatTemplate {
+    static func dropNoneKeys(_ messages: Value) -> Value {
+        guard case .array(let list) = messages else { return messages }
+        return .array(list.map { m in
+            guard case .object(let o) = m else { return m }
+            return .object(OrderedDict(o.pairs.filter { !$0.value.isNone }.map { ($0.key, $0.value) }))
+        })
     }
 }
 

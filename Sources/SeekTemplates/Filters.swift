@@ -133,19 +133,19 @@ struct Filters {
                 }
                 if ok == keep { out.append(x) }
             }
-            return .array(out)
+            return .generator(out)
         case "map":
             let items = try v.iterate()
             if let attr = kwargs["attribute"] {
                 let d = kwargs["default"]
-                return .array(try items.map { x in
+                return .generator(try items.map { x in
                     let r = try attrPath(x, attr.str, interp, at)
                     if r.isUndefined, let d { return d }
                     return r
                 })
             }
-            guard let filterName = args.first?.str else { return .array(items) }
-            return .array(try items.map { try apply(filterName, $0, Array(args.dropFirst()), OrderedDict(), interp, at) })
+            guard let filterName = args.first?.str else { return .generator(items) }
+            return .generator(try items.map { try apply(filterName, $0, Array(args.dropFirst()), OrderedDict(), interp, at) })
         case "batch":
             let size = max(1, arg(0, "linecount")?.intValue ?? 1)
             let items = try v.iterate()
@@ -198,8 +198,9 @@ struct Filters {
         case "boolean": if case .bool = v { return true } else { return false }
         case "true": if case .bool(true) = v { return true } else { return false }
         case "false": if case .bool(false) = v { return true } else { return false }
-        case "iterable": switch v { case .array, .object, .string: return true; default: return false }
-        case "sequence": switch v { case .array, .object, .string: return true; default: return false }
+        // jinja2's Undefined can be iterated (it yields nothing) and has len(), so it passes both.
+        case "iterable": switch v { case .array, .object, .string, .generator, .undefined: return true; default: return false }
+        case "sequence": switch v { case .array, .object, .string, .undefined: return true; default: return false }
         case "callable": if case .callable = v { return true } else { return false }
         case "eq", "equalto", "==": return pythonEquals(v, try other())
         case "ne", "!=": return !pythonEquals(v, try other())

@@ -60,6 +60,8 @@ enum JSON {
             throw TemplateError.runtime("'\(n)' is undefined and cannot be converted to JSON")
         case .callable(let c):
             throw TemplateError.runtime("function '\(c.name)' cannot be converted to JSON")
+        case .generator:
+            throw TemplateError.runtime("Object of type generator is not JSON serializable")
         }
     }
 

@@ -13,6 +13,9 @@ public indirect enum Value: Sendable {
     case object(OrderedDict)
     case namespace(Namespace)
     case callable(Callable)
+    /// A generator (what jinja2's map/select/reject filters return): iterable once it is
+    /// listed or joined, but not printable, countable or JSON-serializable.
+    case generator([Value])
 
     public static func from(_ s: String) -> Value { .string(s) }
 
@@ -36,7 +39,7 @@ public indirect enum Value: Sendable {
         case .string(let s): !s.isEmpty
         case .array(let a): !a.isEmpty
         case .object(let o): !o.isEmpty
-        case .namespace, .callable: true
+        case .namespace, .callable, .generator: true
         }
     }
 
@@ -52,6 +55,7 @@ public indirect enum Value: Sendable {
         case .object: "dict"
         case .namespace: "Namespace"
         case .callable: "function"
+        case .generator: "generator"
         }
     }
 
@@ -64,7 +68,7 @@ public indirect enum Value: Sendable {
         case .int(let i): String(i)
         case .float(let f): pythonFloat(f)
         case .string(let s): s
-        case .array, .object, .namespace, .callable: repr
+        case .array, .object, .namespace, .callable, .generator: repr
         }
     }
 
@@ -76,6 +80,7 @@ public indirect enum Value: Sendable {
         case .object(let o): "{" + o.pairs.map { pythonRepr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
         case .namespace(let n): "<Namespace " + n.values.pairs.map { "\($0.key)=\($0.value.repr)" }.joined(separator: ", ") + ">"
         case .callable(let c): "<function \(c.name)>"
+        case .generator: "<generator object>"
         default: str
         }
     }
@@ -83,7 +88,7 @@ public indirect enum Value: Sendable {
     /// Items when iterated: list items, dict keys, string characters.
     func iterate() throws -> [Value] {
         switch self {
-        case .array(let a): return a
+        case .array(let a), .generator(let a): return a
         case .object(let o): return o.keys.map { .string($0) }
         case .string(let s): return s.map { .string(String($0)) }
         case .undefined, .none: return []
