@@ -85,12 +85,9 @@ struct GGUFTokenizerBuilder {
             }
         }
         let pre = gguf.metadata["tokenizer.ggml.pre"]?.string ?? "default"
-        guard let (pattern, isolateDigits, nfc) = PreTokenizerPattern.forGGUF(pre: pre) else {
+        guard let (steps, nfc) = try PreTokenizerPattern.stepsForGGUF(pre: pre) else {
             throw fail("pre-tokenizer '\(pre)' is not supported yet")
         }
-        var steps: [PreTokenizerStep] = []
-        if isolateDigits { steps.append(.digits(individual: true)) }
-        steps.append(.split(.native(pattern), .isolated, invert: false))
         let model = BPEModel(vocabulary: vocab, merges: merges, byteLevel: true, byteFallback: false,
                              ignoreMerges: false, unknown: nil, fuseUnknown: false)
         let (prefix, suffix, bos) = specialAffixes(vocab.tokens.count)

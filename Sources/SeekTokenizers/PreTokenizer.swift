@@ -28,19 +28,44 @@ public enum PreTokenizerPattern: Sendable, Equatable {
         "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+": .deepseekV3,
     ]
 
-    /// The pattern for a GGUF `tokenizer.ggml.pre` value, and whether every numeric
-    /// character is first isolated (HF's `Digits(individual_digits: true)`).
-    /// Also whether text is NFC-normalized first (Qwen2's tokenizer.json has an NFC
-    /// normalizer; the GGUF does not record it, so it is known per pre-tokenizer name).
-    public static func forGGUF(pre: String) -> (pattern: PreTokenizerPattern, isolateDigits: Bool, nfc: Bool)? {
+    /// The pre-tokenizer steps for a GGUF `tokenizer.ggml.pre` value, and whether text is
+    /// NFC-normalized first (Qwen2's tokenizer.json has an NFC normalizer; the GGUF does not
+    /// record it, so it is known per pre-tokenizer name). The regex lists are the models'
+    /// own (as their tokenizer.json files and llama.cpp's vocabulary table give them).
+    public static func stepsForGGUF(pre: String) throws -> (steps: [PreTokenizerStep], nfc: Bool)? {
+        func split(_ p: PreTokenizerPattern) -> PreTokenizerStep { .split(.native(p), .isolated, invert: false) }
+        func regexes(_ list: [String]) throws -> [PreTokenizerStep] {
+            try list.map { .split(try SplitPattern.from(regex: $0), .isolated, invert: false) }
+        }
         switch pre {
-        case "gpt-2", "gpt2", "default", "phi-2", "jina-es", "jina-de", "roberta-bpe": (.gpt2, false, false)
-        case "smollm", "starcoder", "refact": (.gpt2, true, false)
-        case "llama-bpe", "llama3", "falcon3", "dbrx", "smaug-bpe": (.llama3(maxDigits: 3), false, false)
-        case "qwen2", "deepseek-r1-qwen", "qwen35", "megrez": (.llama3(maxDigits: 1), false, true)
-        default: nil
+        case "gpt-2", "gpt2", "default", "phi-2", "jina-es", "jina-de", "roberta-bpe", "mpt", "olmo":
+            return ([split(.gpt2)], false)
+        case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone":
+            return ([.digits(individual: true), split(.gpt2)], false)
+        case "llama-bpe", "llama3", "falcon3", "dbrx", "smaug-bpe":
+            return ([split(.llama3(maxDigits: 3))], false)
+        case "qwen2", "deepseek-r1-qwen", "qwen35", "megrez":
+            return ([split(.llama3(maxDigits: 1))], true)
+        case "deepseek-v3", "hunyuan-dense":
+            return ([split(.digitGroups(max: 3)), split(.cjkRuns), split(.deepseekV3)], false)
+        case "deepseek-llm":
+            return (try regexes(deepseekLLMRegexes), false)
+        case "deepseek-coder":
+            return (try regexes([#"[\r\n]"#, #"\s?\p{L}+"#, #"\s?\p{P}+"#, "[\u{4E00}-\u{9FA5}\u{0800}-\u{4E00}\u{AC00}-\u{D7FF}]+", #"\p{N}"#]), false)
+        default:
+            return nil
         }
     }
+
+    /// DeepSeek-LLM's split list (its letters class spelt out, as the model defines it).
+    static let deepseekLLMRegexes = [
+        #"[\r\n]"#,
+        "\\s?[\\x{41}-\\x{5A}\\x{61}-\\x{7A}\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}\\x{1BC}-\\x{1BF}\\x{1C4}-\\x{293}\\x{295}-\\x{2AF}\\x{370}-\\x{373}\\x{376}-\\x{377}\\x{37B}-\\x{37D}\\x{37F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3F5}\\x{3F7}-\\x{481}\\x{48A}-\\x{52F}\\x{531}-\\x{556}\\x{10A0}-\\x{10C5}\\x{13A0}-\\x{13F5}\\x{13F8}-\\x{13FD}\\x{1C90}-\\x{1CBA}\\x{1CBD}-\\x{1CBF}\\x{1D00}-\\x{1D2B}\\x{1D6B}-\\x{1D77}\\x{1D79}-\\x{1D9A}\\x{1E00}-\\x{1F15}\\x{1F18}-\\x{1F1D}\\x{1F20}-\\x{1F45}\\x{1F48}-\\x{1F4D}\\x{1F50}-\\x{1F57}\\x{1F59}\\x{1F5B}\\x{1F5D}\\x{1F5F}-\\x{1F7D}\\x{1F80}-\\x{1FB4}\\x{1FB6}-\\x{1FBC}\\x{1FBE}\\x{1FC2}-\\x{1FC4}\\x{1FC6}-\\x{1FCC}\\x{1FD0}-\\x{1FD3}\\x{1FD6}-\\x{1FDB}\\x{1FE0}-\\x{1FEC}\\x{1FF2}-\\x{1FF4}\\x{1FF6}-\\x{1FFC}\\x{2102}\\x{2107}\\x{210A}-\\x{2113}\\x{2115}\\x{2119}-\\x{211D}\\x{2124}\\x{2126}\\x{2128}\\x{212A}-\\x{212D}\\x{212F}-\\x{2134}\\x{2139}\\x{213C}-\\x{213F}\\x{2145}-\\x{2149}\\x{214E}\\x{2183}-\\x{2184}\\x{2C00}-\\x{2C7B}\\x{2C7E}-\\x{2CE4}\\x{2CEB}-\\x{2CEE}\\x{2CF2}-\\x{2CF3}\\x{A640}-\\x{A66D}\\x{A680}-\\x{A69B}\\x{A722}-\\x{A76F}\\x{A771}-\\x{A787}\\x{A78B}-\\x{A78E}\\x{AB70}-\\x{ABBF}\\x{FB00}-\\x{FB06}\\x{FB13}-\\x{FB17}\\x{FF21}-\\x{FF3A}\\x{FF41}-\\x{FF5A}\\x{10400}-\\x{1044F}\\x{104B0}-\\x{104D3}\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-\\x{118DF}\\x{1E900}-\\x{1E943}]+",  // cased letters, code points spelt out (text tools normalise some of them)
+        "\\s?[!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+",
+        #"\s+$"#,
+        "[\u{4E00}-\u{9FA5}\u{0800}-\u{4E00}\u{AC00}-\u{D7FF}]+",
+        #"\p{N}+"#,
+    ]
 }
 
 enum CharClass: UInt8 {

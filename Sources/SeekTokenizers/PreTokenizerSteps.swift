@@ -192,3 +192,10 @@ func splitPiece(_ p: [Unicode.Scalar], _ matches: [Range<Int>], _ behavior: Spli
     }
     return out.filter { !$0.isEmpty }.map { Array(p[$0]) }
 }
+
+extension PreTokenizerStep {
+    /// The pieces of `text` as strings (for tests and debugging).
+    public func debugApply(_ text: String) -> [String] {
+        apply([Array(text.unicodeScalars)]).map { String(String.UnicodeScalarView($0)) }
+    }
+}

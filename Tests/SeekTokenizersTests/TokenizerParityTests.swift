@@ -77,3 +77,20 @@ private struct TokenizerFixture: Decodable {
         #expect(pieces("x = (y)", .llama3(maxDigits: 3)) == ["x", " =", " (", "y", ")"])
     }
 }
+
+@Suite struct GGUFPreTokenizerTableTests {
+    /// Every pre-tokenizer name we claim builds (its regexes compile), and splitting never
+    /// loses or reorders text.
+    @Test(arguments: ["gpt-2", "smollm", "llama-bpe", "qwen2", "deepseek-r1-qwen", "deepseek-v3", "deepseek-llm", "deepseek-coder"])
+    func stepsBuildAndKeepAllText(_ pre: String) throws {
+        let (steps, _) = try #require(try PreTokenizerPattern.stepsForGGUF(pre: pre))
+        let text = "Hello, 世界! It's 2026-11-29\n\n  def f(x):\treturn x**2  # ok 😀 한국어 ÀÉ"
+        let pieces = PreTokenizerStep.sequence(steps).debugApply(text)
+        #expect(pieces.joined() == text)
+        #expect(pieces.count > 10)
+    }
+
+    @Test func unknownPreTokenizerIsNil() throws {
+        #expect(try PreTokenizerPattern.stepsForGGUF(pre: "no-such-pre") == nil)
+    }
+}
