@@ -1,3 +1,4 @@
+import Foundation
 import SeekFormats
 import SeekKernels
 import SeekModels
@@ -8,14 +9,52 @@ import SeekTokenizers
 /// Immutable once loaded, so the CLI, the server and tests can share it.
 public final class LoadedModel: Sendable {
     public let path: String
-    public let gguf: GGUFFile
+    /// The GGUF file, when the model is one (nil for Hugging Face folders).
+    public let gguf: GGUFFile?
     public let architecture: any Architecture
     public let tokenizer: any Tokenizer
     /// The model's own chat template (GGUF `tokenizer.chat_template`), if it has one.
     public let chatTemplate: ChatTemplate?
 
+    /// A GGUF file or a Hugging Face model folder (config.json, safetensors, tokenizer.json).
     public convenience init(path: String) throws {
-        try self.init(gguf: GGUFFile(path: path))
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            try self.init(folder: HuggingFaceFolder(path: path))
+        } else {
+            try self.init(gguf: GGUFFile(path: path))
+        }
+    }
+
+    public init(folder: HuggingFaceFolder) throws {
+        path = folder.path
+        gguf = nil
+        architecture = try loadArchitecture(folder)
+        tokenizer = try loadTokenizer(huggingFace: folder.path)
+        guard tokenizer.vocabularySize <= architecture.vocabularySize else {
+            throw ModelError("\(path): the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(architecture.vocabularySize)")
+        }
+        // tokenizer_config.json: "chat_template" is a string, or a list of {name, template}.
+        let configURL = URL(fileURLWithPath: folder.path).appendingPathComponent("tokenizer_config.json")
+        var template: ChatTemplate?
+        if let data = FileManager.default.contents(atPath: configURL.path),
+           let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            var source = config["chat_template"] as? String
+            if source == nil, let list = config["chat_template"] as? [[String: Any]] {
+                source = list.first { $0["name"] as? String == "default" }?["template"] as? String ?? list.first?["template"] as? String
+            }
+            func special(_ key: String) -> String {
+                (config[key] as? String) ?? ((config[key] as? [String: Any])?["content"] as? String) ?? ""
+            }
+            if let source {
+                do {
+                    template = try ChatTemplate(source, bosToken: special("bos_token"), eosToken: special("eos_token"))
+                } catch {
+                    throw ModelError("\(configURL.path): its chat template does not compile: \(error)")
+                }
+            }
+        }
+        chatTemplate = template
     }
 
     public init(gguf: GGUFFile) throws {

@@ -33,9 +33,9 @@ public struct ModelStore: Sendable {
     /// catalog knows it and it is not there yet).
     public func resolve(_ model: String?, log: (String) -> Void) throws -> String {
         let name = model ?? Catalog.defaultModel
-        if name.contains("/") || name.hasSuffix(".gguf") {
+        if name.contains("/") || name.hasSuffix(".gguf") || FileManager.default.fileExists(atPath: name) {
             guard FileManager.default.fileExists(atPath: name) else {
-                throw EngineError.modelNotFound("\(name): no such file")
+                throw EngineError.modelNotFound("\(name): no such file or folder")
             }
             return name
         }

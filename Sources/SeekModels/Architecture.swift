@@ -9,7 +9,10 @@ import SeekKernels
 public protocol Architecture: AnyObject, Sendable {
     /// `general.architecture` values this type loads.
     static var ggufArchitectures: [String] { get }
+    /// config.json `model_type` values this type loads from Hugging Face folders.
+    static var huggingFaceModelTypes: [String] { get }
     init(gguf: GGUFFile) throws
+    init(huggingFace folder: HuggingFaceFolder) throws
     var vocabularySize: Int { get }
     /// The context length the model was trained for.
     var trainedContextLength: Int { get }
@@ -20,6 +23,14 @@ public protocol Architecture: AnyObject, Sendable {
     /// their keys/values to `cache`, and returns logits: `[tokens.count × vocab]` when
     /// `allPositions`, else the last position's `[vocab]`.
     func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float]
+}
+
+extension Architecture {
+    public static var huggingFaceModelTypes: [String] { [] }
+
+    public init(huggingFace folder: HuggingFaceFolder) throws {
+        throw ModelError("\(folder.path): \(Self.self) cannot be loaded from a Hugging Face folder yet")
+    }
 }
 
 public struct ModelError: Error, CustomStringConvertible, Sendable {

@@ -1,9 +1,11 @@
 /// Keys and values of every layer for one sequence, plus the scratch buffers its forward
-/// passes reuse. Stored as f32 `[layer][position × kvDim]` so results are exact against
-/// the reference; the memory is reserved up front but only touched pages become resident.
+/// passes reuse. Stored as f32 `[layer][position × dim]` so results are exact against the
+/// reference; the memory is reserved up front but only touched pages become resident.
+/// MLA stores its compressed latent and RoPE key as the "key" and keeps no values.
 public final class KVCache {
     public let layers: Int
     public let kvDim: Int
+    public let valueDim: Int
     public let capacity: Int
     /// Positions filled so far.
     public internal(set) var count = 0
@@ -11,13 +13,18 @@ public final class KVCache {
     let values: [UnsafeMutablePointer<Float>]
     var workspace = Workspace()
 
-    public init(layers: Int, kvDim: Int, capacity: Int) {
+    public init(layers: Int, kvDim: Int, valueDim: Int? = nil, capacity: Int) {
         self.layers = layers
         self.kvDim = kvDim
+        self.valueDim = valueDim ?? kvDim
         self.capacity = capacity
-        keys = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: capacity * kvDim) }
-        values = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: capacity * kvDim) }
+        let vd = self.valueDim
+        keys = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity * kvDim)) }
+        values = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity * vd)) }
     }
+
+    /// Bytes of cache per token (all layers).
+    public var bytesPerToken: Int { layers * (kvDim + valueDim) * MemoryLayout<Float>.size }
 
     /// Forgets positions from `position` on (the next forward overwrites them).
     public func truncate(to position: Int) {

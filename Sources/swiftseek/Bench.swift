@@ -53,7 +53,7 @@ struct Bench: ParsableCommand {
             return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
         }
         let name = URL(fileURLWithPath: model.path).lastPathComponent
-        let type = model.gguf.metadata["general.file_type"]?.int.map { "ftype \($0)" } ?? "-"
+        let type = model.gguf?.metadata["general.file_type"]?.int.map { "ftype \($0)" } ?? "safetensors"
         if json {
             print("{\"model\":\(jsonString(name)),\"type\":\(jsonString(type)),\"threads\":\(pool.threadCount),\"pp\":\(pp),\"tg\":\(tg),\"pp_tps\":\(median(ppRates)),\"tg_tps\":\(median(tgRates))}")
         } else {

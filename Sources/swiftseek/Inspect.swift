@@ -115,8 +115,13 @@ struct Info: ParsableCommand {
     var metadata = false
 
     func run() throws {
+        let path = try failing { try ModelStore().resolve(options.model, log: note) }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            return try describeFolder(path)
+        }
         // Works for any valid GGUF, even one whose architecture SwiftSeek cannot run yet.
-        let g = try failing { try GGUFFile(path: try ModelStore().resolve(options.model, log: note)) }
+        let g = try failing { try GGUFFile(path: path) }
         var types: [String: (count: Int, bytes: Int)] = [:]
         var params = 0
         for t in g.tensors {
@@ -145,6 +150,33 @@ struct Info: ParsableCommand {
         row("chat template", g.metadata["tokenizer.chat_template"] != nil ? "yes" : "no")
         if metadata {
             for k in g.metadataKeys { row("  " + k, g.metadata[k]?.summary ?? "") }
+        }
+    }
+}
+
+extension Info {
+    /// A Hugging Face folder: config.json, safetensors tensors and what the architecture says.
+    func describeFolder(_ path: String) throws {
+        let folder = try failing { try HuggingFaceFolder(path: path) }
+        func row(_ k: String, _ v: String) { print(k.padding(toLength: 16, withPad: " ", startingAt: 0) + v) }
+        var params = 0
+        var types: [String: Int] = [:]
+        for name in folder.tensorNames {
+            if let t = folder.tensor(name) { params += t.elementCount }
+            types[folder.dtype(of: name)?.rawValue ?? "?", default: 0] += 1
+        }
+        row("folder", path)
+        row("model type", folder.modelType ?? "-")
+        row("parameters", String(format: "%.2fM", Double(params) / 1e6))
+        row("tensor types", types.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+        do {
+            let model = try LoadedModel(folder: folder)
+            row("context", "\(model.architecture.trainedContextLength) (trained)")
+            for (k, v) in model.architecture.summary { row(k, v) }
+            row("tokenizer", "tokenizer.json, \(model.tokenizer.vocabularySize) tokens")
+            row("chat template", model.chatTemplate != nil ? "yes" : "no")
+        } catch {
+            row("runnable", "no: \(error)")
         }
     }
 }

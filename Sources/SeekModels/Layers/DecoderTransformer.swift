@@ -38,7 +38,7 @@ public struct DecoderConfig: Sendable {
             throw gguf.modelError("missing tensor 'token_embd.weight'")
         }
         vocabularySize = embd.dims[1]
-        let freqFactors = try Weights(gguf: gguf).optionalVector("rope_freqs.weight", count: (try gguf.int("\(p).rope.dimension_count", default: headDim)) / 2)
+        let freqFactors = try Weights(gguf).optionalVector("rope_freqs.weight", count: (try gguf.int("\(p).rope.dimension_count", default: headDim)) / 2)
         rope = try RoPE(gguf: gguf, prefix: p, style: ropeStyle, headDim: headDim, frequencyFactors: freqFactors)
         self.attentionBias = attentionBias
     }
@@ -61,14 +61,14 @@ struct DecoderLayer {
 public final class DecoderTransformer: Sendable {
     public let config: DecoderConfig
     /// Owns the memory map the weight matrices point into; it lives as long as the model.
-    let file: GGUFFile
+    let file: any TensorStore
     let embedding: WeightMatrix
     let layers: [DecoderLayer]
     let outputNorm: [Float]
     let output: WeightMatrix
 
     public init(gguf: GGUFFile, config c: DecoderConfig) throws {
-        let w = Weights(gguf: gguf)
+        let w = Weights(gguf)
         config = c
         file = gguf
         embedding = try w.matrix("token_embd.weight", rows: c.vocabularySize, cols: c.hiddenSize)

@@ -15,8 +15,10 @@ public struct RoPE: Sendable {
         case none
         /// Positions divided by `factor`.
         case linear(factor: Double)
-        /// YaRN (as ggml computes it): interpolate low frequencies, keep high ones, scale magnitude.
-        case yarn(factor: Double, originalContext: Int, betaFast: Double, betaSlow: Double, attentionFactor: Double)
+        /// YaRN: interpolate low frequencies, keep high ones; cos/sin are multiplied by
+        /// `magnitude` (ggml: attn_factor·(1 + 0.1·ln factor); transformers' DeepSeek: its
+        /// attention_factor, usually 1).
+        case yarn(factor: Double, originalContext: Int, betaFast: Double, betaSlow: Double, magnitude: Double)
     }
 
     public let style: Style
@@ -52,10 +54,11 @@ public struct RoPE: Sendable {
         case "yarn":
             let f = try gguf.double("\(prefix).rope.scaling.factor")
             let orig = try gguf.int("\(prefix).rope.scaling.original_context_length")
+            let attn = try gguf.double("\(prefix).rope.scaling.attn_factor", default: 1)
             scaling = .yarn(factor: f, originalContext: orig,
                             betaFast: try gguf.double("\(prefix).rope.scaling.yarn_beta_fast", default: 32),
                             betaSlow: try gguf.double("\(prefix).rope.scaling.yarn_beta_slow", default: 1),
-                            attentionFactor: try gguf.double("\(prefix).rope.scaling.attn_factor", default: 1))
+                            magnitude: f > 1 ? attn * (1 + 0.1 * Foundation.log(f)) : attn)
         default:
             throw gguf.modelError("rope scaling type '\(type)' is not supported (none, linear, yarn)")
         }
@@ -76,10 +79,10 @@ public struct RoPE: Sendable {
         switch scaling {
         case .none: break
         case .linear(let f): freqScale = 1 / f
-        case .yarn(let f, let orig, let betaFast, let betaSlow, let attn):
+        case .yarn(let f, let orig, let betaFast, let betaSlow, let magnitude):
             freqScale = 1 / f
             yarn = true
-            mscale = attn * (1 + 0.1 * Foundation.log(f))
+            mscale = magnitude
             func corrDim(_ rotations: Double) -> Double {
                 Double(dimensions) * Foundation.log(Double(orig) / (rotations * 2 * Double.pi)) / (2 * Foundation.log(base))
             }

@@ -1,0 +1,430 @@
+import Foundation
+import SeekFormats
+import SeekKernels
+
+// DeepSeek-V2, V2-Lite, V2.5, V3 and R1: Multi-head Latent Attention and DeepSeekMoE.
+// Follows transformers' DeepseekV2/V3 modeling code (see ../shared/notes/deepseek-math.md):
+//   h = x + MLA(RMSNorm(x));  y = h + FFN(RMSNorm(h))   (FFN dense for the first layers, MoE after)
+// MLA keeps only the normalised latent c_kv (kv_lora_rank) and the rotated RoPE key
+// (qk_rope_head_dim) per token, and always runs in the absorbed form: the key up-projection is
+// folded into the query and the value up-projection applied after attention, so per-head keys
+// and values are never materialised.
+
+/// How routed experts are chosen.
+public enum DeepseekRouting: Sendable, Equatable {
+    /// V2: softmax scores, plain top-k.
+    case softmaxGreedy
+    /// V2: softmax scores; groups scored by their max, top `topkGroup` groups kept.
+    case softmaxGroupLimited
+    /// V3: sigmoid scores plus a correction bias for selection; groups scored by the sum of
+    /// their top-2 biased scores; weights are the unbiased scores.
+    case sigmoidNoAuxTC
+}
+
+public struct DeepseekConfig: Sendable {
+    public var vocabularySize, hiddenSize, layers, heads: Int
+    public var qLoraRank: Int?
+    public var kvLoraRank, nopeDim, ropeDim, valueDim: Int
+    public var intermediateSize, moeIntermediateSize: Int
+    public var routedExperts, expertsPerToken, sharedExperts: Int
+    public var firstDenseLayers: Int
+    public var groups, topkGroups: Int
+    public var routing: DeepseekRouting
+    public var normalizeTopK: Bool
+    public var routedScaling: Float
+    public var rmsEps: Float
+    public var contextLength: Int
+    public var rope: RoPE
+    public var softmaxScale: Float
+
+    var qHeadDim: Int { nopeDim + ropeDim }
+    func isMoE(_ layer: Int) -> Bool { routedExperts > 0 && layer >= firstDenseLayers }
+
+    /// From a Hugging Face config.json (`model_type` deepseek_v2 or deepseek_v3).
+    init(huggingFace c: [String: Any], path: String) throws {
+        func fail(_ m: String) -> ModelError { ModelError("\(path)/config.json: \(m)") }
+        func int(_ k: String) throws -> Int {
+            guard let v = c[k] else { throw fail("missing '\(k)'") }
+            guard let i = v as? Int else { throw fail("'\(k)' should be an integer") }
+            return i
+        }
+        func int(_ k: String, _ d: Int) throws -> Int { c[k] == nil || c[k] is NSNull ? d : try int(k) }
+        func double(_ k: String, _ d: Double) throws -> Double {
+            guard let v = c[k], !(v is NSNull) else { return d }
+            guard let x = (v as? Double) ?? (v as? Int).map(Double.init) else { throw fail("'\(k)' should be a number") }
+            return x
+        }
+        let modelType = c["model_type"] as? String ?? ""
+        vocabularySize = try int("vocab_size")
+        hiddenSize = try int("hidden_size")
+        layers = try int("num_hidden_layers")
+        heads = try int("num_attention_heads")
+        qLoraRank = c["q_lora_rank"] is NSNull || c["q_lora_rank"] == nil ? nil : try int("q_lora_rank")
+        kvLoraRank = try int("kv_lora_rank")
+        nopeDim = try int("qk_nope_head_dim")
+        ropeDim = try int("qk_rope_head_dim")
+        valueDim = try int("v_head_dim")
+        intermediateSize = try int("intermediate_size")
+        moeIntermediateSize = try int("moe_intermediate_size", 0)
+        routedExperts = try int("n_routed_experts", 0)
+        expertsPerToken = try int("num_experts_per_tok", 0)
+        sharedExperts = try int("n_shared_experts", 0)
+        firstDenseLayers = try int("first_k_dense_replace", 0)
+        groups = try int("n_group", 1)
+        topkGroups = try int("topk_group", 1)
+        normalizeTopK = (c["norm_topk_prob"] as? Bool) ?? false
+        routedScaling = Float(try double("routed_scaling_factor", 1))
+        rmsEps = Float(try double("rms_norm_eps", 1e-6))
+        contextLength = try int("max_position_embeddings", 4096)
+        if try int("moe_layer_freq", 1) != 1 {
+            throw fail("moe_layer_freq \(try int("moe_layer_freq", 1)) is not supported (every released model uses 1)")
+        }
+        switch modelType {
+        case "deepseek_v3":
+            routing = .sigmoidNoAuxTC
+        case "deepseek_v2":
+            let method = c["topk_method"] as? String ?? "greedy"
+            switch method {
+            case "greedy": routing = .softmaxGreedy
+            case "group_limited_greedy": routing = .softmaxGroupLimited
+            default: throw fail("topk_method '\(method)' is not supported for deepseek_v2 (greedy, group_limited_greedy)")
+            }
+            // transformers' V2 class ignores norm_topk_prob (deepseek-math.md); so do we.
+            normalizeTopK = false
+        default:
+            throw fail("model_type '\(modelType)' is not a DeepSeek MLA model")
+        }
+        guard hiddenSize > 0, layers > 0, heads > 0, kvLoraRank > 0, ropeDim > 0, ropeDim % 2 == 0, nopeDim >= 0, valueDim > 0 else {
+            throw fail("inconsistent attention sizes")
+        }
+        if routedExperts > 0 {
+            guard expertsPerToken > 0, expertsPerToken <= routedExperts, moeIntermediateSize > 0 else {
+                throw fail("num_experts_per_tok \(expertsPerToken) / moe_intermediate_size \(moeIntermediateSize) are invalid for \(routedExperts) experts")
+            }
+            guard groups > 0, routedExperts % groups == 0, topkGroups > 0, topkGroups <= groups else {
+                throw fail("n_group \(groups) / topk_group \(topkGroups) do not divide \(routedExperts) experts")
+            }
+        }
+
+        // RoPE on the qk_rope_head_dim dims; YaRN as transformers computes it.
+        let params = (c["rope_scaling"] as? [String: Any]) ?? (c["rope_parameters"] as? [String: Any]) ?? [:]
+        func number(_ v: Any?) -> Double? { (v as? Double) ?? (v as? Int).map(Double.init) }
+        let theta: Double = number(c["rope_theta"]) ?? number(params["rope_theta"]) ?? 10000
+        let type = (params["rope_type"] as? String) ?? (params["type"] as? String) ?? "default"
+        func p(_ k: String) -> Double? { (params[k] as? Double) ?? (params[k] as? Int).map(Double.init) }
+        func g(_ s: Double, _ m: Double) -> Double { s <= 1 ? 1 : 0.1 * m * Foundation.log(s) + 1 }
+        var scale = 1 / Double(nopeDim + ropeDim).squareRoot()
+        switch type {
+        case "default":
+            rope = RoPE(style: .normal, dimensions: ropeDim, base: theta)
+        case "yarn":
+            guard let factor = p("factor"), let orig = p("original_max_position_embeddings") else {
+                throw fail("yarn rope scaling needs 'factor' and 'original_max_position_embeddings'")
+            }
+            let mscale = p("mscale") ?? 1, mscaleAll = p("mscale_all_dim") ?? 0
+            let attentionFactor = p("attention_factor") ?? (mscale != 0 && mscaleAll != 0 ? g(factor, mscale) / g(factor, mscaleAll) : g(factor, 1))
+            rope = RoPE(style: .normal, dimensions: ropeDim, base: theta,
+                        scaling: .yarn(factor: factor, originalContext: Int(orig), betaFast: p("beta_fast") ?? 32,
+                                       betaSlow: p("beta_slow") ?? 1, magnitude: attentionFactor))
+            if mscaleAll != 0 && factor > 1 {
+                let m = g(factor, mscaleAll)
+                scale *= m * m
+            }
+        default:
+            throw fail("rope type '\(type)' is not supported for DeepSeek (default, yarn)")
+        }
+        softmaxScale = Float(scale)
+    }
+}
+
+/// One expert's (or a dense/shared FFN's) SwiGLU weights.
+struct FeedForward {
+    let gate, up, down: WeightMatrix
+}
+
+struct DeepseekLayer {
+    let inputNorm: [Float]
+    let qProj: WeightMatrix?            // (H*(dn+dr), hidden) without q_lora
+    let qA: WeightMatrix?               // (r_q, hidden)
+    let qANorm: [Float]?
+    let qB: WeightMatrix?               // (H*(dn+dr), r_q)
+    let kvA: WeightMatrix               // (r_kv + dr, hidden)
+    let kvANorm: [Float]
+    /// kv_b_proj as floats, (H*(dn+dv), r_kv) row-major: per head dn key rows then dv value rows.
+    let kvB: [Float]
+    let oProj: WeightMatrix             // (hidden, H*dv)
+    let postNorm: [Float]
+    let dense: FeedForward?
+    let router: WeightMatrix?           // (E, hidden)
+    let routerBias: [Float]?
+    let experts: [FeedForward]
+    let shared: FeedForward?
+}
+
+public final class DeepseekV2: Architecture {
+    public static let ggufArchitectures = ["deepseek2"]
+    public static let huggingFaceModelTypes = ["deepseek_v2", "deepseek_v3"]
+
+    public let config: DeepseekConfig
+    let store: any TensorStore
+    let embedding: WeightMatrix
+    let layers: [DeepseekLayer]
+    let finalNorm: [Float]
+    let lmHead: WeightMatrix
+
+    public init(gguf: GGUFFile) throws {
+        throw ModelError("\(gguf.path): DeepSeek GGUF files (deepseek2) are not supported yet; Hugging Face folders are")
+    }
+
+    public init(huggingFace folder: HuggingFaceFolder) throws {
+        let c = try DeepseekConfig(huggingFace: folder.config, path: folder.path)
+        config = c
+        store = folder
+        let w = Weights(folder)
+        let H = c.heads
+        embedding = try w.matrix("model.embed_tokens.weight", rows: c.vocabularySize, cols: c.hiddenSize)
+        layers = try (0..<c.layers).map { i in
+            let p = "model.layers.\(i)."
+            let a = p + "self_attn."
+            func ffn(_ prefix: String, _ width: Int) throws -> FeedForward {
+                FeedForward(gate: try w.matrix(prefix + "gate_proj.weight", rows: width, cols: c.hiddenSize),
+                            up: try w.matrix(prefix + "up_proj.weight", rows: width, cols: c.hiddenSize),
+                            down: try w.matrix(prefix + "down_proj.weight", rows: c.hiddenSize, cols: width))
+            }
+            let moe = c.isMoE(i)
+            return DeepseekLayer(
+                inputNorm: try w.vector(p + "input_layernorm.weight", count: c.hiddenSize),
+                qProj: c.qLoraRank == nil ? try w.matrix(a + "q_proj.weight", rows: H * c.qHeadDim, cols: c.hiddenSize) : nil,
+                qA: try c.qLoraRank.map { try w.matrix(a + "q_a_proj.weight", rows: $0, cols: c.hiddenSize) },
+                qANorm: try c.qLoraRank.map { try w.vector(a + "q_a_layernorm.weight", count: $0) },
+                qB: try c.qLoraRank.map { try w.matrix(a + "q_b_proj.weight", rows: H * c.qHeadDim, cols: $0) },
+                kvA: try w.matrix(a + "kv_a_proj_with_mqa.weight", rows: c.kvLoraRank + c.ropeDim, cols: c.hiddenSize),
+                kvANorm: try w.vector(a + "kv_a_layernorm.weight", count: c.kvLoraRank),
+                kvB: try w.matrix(a + "kv_b_proj.weight", rows: H * (c.nopeDim + c.valueDim), cols: c.kvLoraRank).dequantizedAll(),
+                oProj: try w.matrix(a + "o_proj.weight", rows: c.hiddenSize, cols: H * c.valueDim),
+                postNorm: try w.vector(p + "post_attention_layernorm.weight", count: c.hiddenSize),
+                dense: moe ? nil : try ffn(p + "mlp.", c.intermediateSize),
+                router: moe ? try w.matrix(p + "mlp.gate.weight", rows: c.routedExperts, cols: c.hiddenSize) : nil,
+                routerBias: moe && c.routing == .sigmoidNoAuxTC ? try w.vector(p + "mlp.gate.e_score_correction_bias", count: c.routedExperts) : nil,
+                experts: moe ? try (0..<c.routedExperts).map { try ffn(p + "mlp.experts.\($0).", c.moeIntermediateSize) } : [],
+                shared: moe && c.sharedExperts > 0 ? try ffn(p + "mlp.shared_experts.", c.moeIntermediateSize * c.sharedExperts) : nil)
+        }
+        finalNorm = try w.vector("model.norm.weight", count: c.hiddenSize)
+        lmHead = try w.matrix("lm_head.weight", rows: c.vocabularySize, cols: c.hiddenSize)
+    }
+
+    public var vocabularySize: Int { config.vocabularySize }
+    public var trainedContextLength: Int { config.contextLength }
+
+    public var summary: [(String, String)] {
+        let c = config
+        let cache = KVCache(layers: c.layers, kvDim: c.kvLoraRank + c.ropeDim, valueDim: 0, capacity: 0)
+        let fullKV = c.layers * c.heads * (c.qHeadDim + c.valueDim) * 4
+        var routing = "none"
+        if c.routedExperts > 0 {
+            routing = "\(c.routedExperts) routed experts (\(c.expertsPerToken) per token, \(c.moeIntermediateSize) wide), \(c.sharedExperts) shared, "
+            switch c.routing {
+            case .softmaxGreedy: routing += "softmax greedy"
+            case .softmaxGroupLimited: routing += "softmax group-limited (\(c.topkGroups) of \(c.groups) groups)"
+            case .sigmoidNoAuxTC: routing += "sigmoid + bias, noaux_tc (\(c.topkGroups) of \(c.groups) groups)"
+            }
+            routing += ", first \(c.firstDenseLayers) layers dense"
+        }
+        return [
+            ("layers", "\(c.layers)"),
+            ("hidden size", "\(c.hiddenSize)"),
+            ("attention", "MLA, \(c.heads) heads, q_lora \(c.qLoraRank.map(String.init) ?? "none"), kv_lora \(c.kvLoraRank), nope \(c.nopeDim) + rope \(c.ropeDim), v \(c.valueDim)"),
+            ("experts", routing),
+            ("kv cache", "\(cache.bytesPerToken) bytes/token (latent + rope key, f32); full K/V would be \(fullKV)"),
+            ("vocabulary", "\(c.vocabularySize)"),
+        ]
+    }
+
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layers: config.layers, kvDim: config.kvLoraRank + config.ropeDim, valueDim: 0, capacity: capacity)
+    }
+
+    public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
+        let c = config
+        let T = tokens.count, p0 = cache.count
+        guard T > 0 else { throw ModelError("forward needs at least one token") }
+        guard p0 + T <= cache.capacity else {
+            throw ModelError("context is full: \(p0) + \(T) tokens exceed the context size of \(cache.capacity)")
+        }
+        for t in tokens where t < 0 || Int(t) >= c.vocabularySize {
+            throw ModelError("token id \(t) is outside the vocabulary (0..<\(c.vocabularySize))")
+        }
+        let d = c.hiddenSize, H = c.heads, dn = c.nopeDim, dr = c.ropeDim, dv = c.valueDim, rkv = c.kvLoraRank
+        let qDim = H * c.qHeadDim, latent = rkv + dr
+        var ws = cache.workspace
+        defer { cache.workspace = ws }
+        let x = ws.buffer("x", T * d)                  // (T, d) residual stream
+        let xn = ws.buffer("xn", T * d)
+        let qa = ws.buffer("qa", T * (c.qLoraRank ?? 1))
+        let q = ws.buffer("q", T * qDim)               // (T, H, dn + dr)
+        let kv = ws.buffer("kv", T * latent)           // (T, r_kv + dr)
+        let att = ws.buffer("att", T * H * dv)         // (T, H * dv)
+        let proj = ws.buffer("proj", T * d)
+        let ropeTable = ws.buffer("rope", T * dr)
+
+        for t in 0..<T {
+            embedding.dequantize(row: Int(tokens[t]), into: x + t * d)
+            c.rope.table(position: p0 + t, into: ropeTable + t * dr)
+        }
+
+        for (li, layer) in layers.enumerated() {
+            for t in 0..<T { rmsNorm(x + t * d, layer.inputNorm, xn + t * d, count: d, eps: c.rmsEps) }
+            // Queries.
+            if let qA = layer.qA, let qB = layer.qB, let qANorm = layer.qANorm, let r = c.qLoraRank {
+                matmul(qA, xn, tokens: T, qa, pool: pool)
+                for t in 0..<T { rmsNorm(qa + t * r, qANorm, qa + t * r, count: r, eps: 1e-6) }
+                matmul(qB, qa, tokens: T, q, pool: pool)
+            } else if let qProj = layer.qProj {
+                matmul(qProj, xn, tokens: T, q, pool: pool)
+            }
+            // Compressed latent and RoPE key, appended to the cache.
+            matmul(layer.kvA, xn, tokens: T, kv, pool: pool)
+            let cacheRows = cache.keys[li]
+            for t in 0..<T {
+                let row = kv + t * latent
+                let cs = ropeTable + t * dr
+                let dst = cacheRows + (p0 + t) * latent
+                rmsNorm(row, layer.kvANorm, dst, count: rkv, eps: 1e-6)
+                (dst + rkv).update(from: row + rkv, count: dr)
+                c.rope.apply(dst + rkv, table: cs)
+                for h in 0..<H { c.rope.apply(q + t * qDim + h * c.qHeadDim + dn, table: cs) }
+            }
+            // Absorbed attention, one (token, head) per item.
+            let kvB = layer.kvB
+            let scale = c.softmaxScale
+            let n0 = p0
+            kvB.withUnsafeBufferPointer { wb in
+                let w = wb.baseAddress!
+                pool.parallelFor(T * H) { range in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: (n0 + T) + 2 * rkv) { buf in
+                        let scores = buf.baseAddress!
+                        let qLat = scores + (n0 + T)
+                        let oLat = qLat + rkv
+                        for item in range {
+                            let t = item / H, h = item % H
+                            let qh = q + t * qDim + h * c.qHeadDim
+                            let wK = w + h * (dn + dv) * rkv          // (dn, r_kv)
+                            let wV = wK + dn * rkv                    // (dv, r_kv)
+                            // q_lat = W_UK^T q_nope
+                            qLat.initialize(repeating: 0, count: rkv)
+                            for i in 0..<dn { axpy(qh[i], wK + i * rkv, qLat, count: rkv) }
+                            let n = n0 + t + 1
+                            for s in 0..<n {
+                                let row = cacheRows + s * latent
+                                scores[s] = (dotF32(qLat, row, rkv) + dotF32(qh + dn, row + rkv, dr)) * scale
+                            }
+                            softmax(scores, count: n)
+                            oLat.initialize(repeating: 0, count: rkv)
+                            for s in 0..<n { axpy(scores[s], cacheRows + s * latent, oLat, count: rkv) }
+                            let o = att + t * H * dv + h * dv
+                            for j in 0..<dv { o[j] = dotF32(wV + j * rkv, oLat, rkv) }
+                        }
+                    }
+                }
+            }
+            matmul(layer.oProj, att, tokens: T, proj, pool: pool)
+            addInPlace(x, proj, count: T * d)
+
+            for t in 0..<T { rmsNorm(x + t * d, layer.postNorm, xn + t * d, count: d, eps: c.rmsEps) }
+            if let dense = layer.dense {
+                runFeedForward(dense, xn, tokens: T, into: proj, ws: &ws, pool: pool)
+            } else {
+                try runMoE(layer, xn, tokens: T, into: proj, ws: &ws, pool: pool)
+            }
+            addInPlace(x, proj, count: T * d)
+        }
+        cache.count = p0 + T
+
+        let first = allPositions ? 0 : T - 1
+        let rows = T - first
+        for t in first..<T { rmsNorm(x + t * d, finalNorm, xn + (t - first) * d, count: d, eps: c.rmsEps) }
+        var logits = [Float](repeating: 0, count: rows * c.vocabularySize)
+        logits.withUnsafeMutableBufferPointer { matmul(lmHead, xn, tokens: rows, $0.baseAddress!, pool: pool) }
+        return logits
+    }
+
+    /// `out = down(silu(gate x) * up x)` for `tokens` rows of x.
+    private func runFeedForward(_ f: FeedForward, _ x: UnsafePointer<Float>, tokens: Int, into out: UnsafeMutablePointer<Float>,
+                                ws: inout Workspace, pool: ThreadPool) {
+        let width = f.gate.rows
+        let g = ws.buffer("ffn.g", tokens * width)
+        let u = ws.buffer("ffn.u", tokens * width)
+        matmul(f.gate, x, tokens: tokens, g, pool: pool)
+        matmul(f.up, x, tokens: tokens, u, pool: pool)
+        swiglu(g, u, count: tokens * width)
+        matmul(f.down, g, tokens: tokens, out, pool: pool)
+    }
+
+    /// Routes each token to its experts, then runs every selected expert once over all the
+    /// tokens that chose it (its weights are read once per step), plus the shared experts.
+    private func runMoE(_ layer: DeepseekLayer, _ x: UnsafeMutablePointer<Float>, tokens T: Int, into out: UnsafeMutablePointer<Float>,
+                        ws: inout Workspace, pool: ThreadPool) throws {
+        let c = config, d = c.hiddenSize, E = c.routedExperts
+        guard let router = layer.router else { return }
+        let logits = ws.buffer("moe.logits", T * E)
+        matmul(router, x, tokens: T, logits, pool: pool)
+        var assignments = [[(token: Int, weight: Float)]](repeating: [], count: E)
+        for t in 0..<T {
+            for (e, w) in route(Array(UnsafeBufferPointer(start: logits + t * E, count: E)), bias: layer.routerBias) {
+                assignments[e].append((t, w))
+            }
+        }
+        if let shared = layer.shared {
+            runFeedForward(shared, x, tokens: T, into: out, ws: &ws, pool: pool)
+        } else {
+            out.initialize(repeating: 0, count: T * d)
+        }
+        let xs = ws.buffer("moe.x", T * d)
+        let ys = ws.buffer("moe.y", T * d)
+        for (e, list) in assignments.enumerated() where !list.isEmpty {
+            for (k, a) in list.enumerated() { (xs + k * d).update(from: x + a.token * d, count: d) }
+            runFeedForward(layer.experts[e], xs, tokens: list.count, into: ys, ws: &ws, pool: pool)
+            for (k, a) in list.enumerated() { axpy(a.weight, ys + k * d, out + a.token * d, count: d) }
+        }
+    }
+
+    /// The experts and weights for one token's router logits (deepseek-math.md, "MoE").
+    func route(_ logits: [Float], bias: [Float]?) -> [(Int, Float)] {
+        let c = config, E = c.routedExperts, k = c.expertsPerToken
+        let groupSize = E / c.groups
+        func topIndices(_ v: [Float], _ n: Int) -> [Int] {
+            Array(v.indices.sorted { v[$0] > v[$1] || (v[$0] == v[$1] && $0 < $1) }.prefix(n))
+        }
+        switch c.routing {
+        case .softmaxGreedy, .softmaxGroupLimited:
+            let m = logits.max() ?? 0
+            let e = logits.map { expf($0 - m) }
+            let sum = e.reduce(0, +)
+            var s = e.map { $0 / sum }
+            if c.routing == .softmaxGroupLimited && c.groups > 1 {
+                let groupScores = (0..<c.groups).map { g in s[(g * groupSize)..<((g + 1) * groupSize)].max() ?? 0 }
+                let keep = Set(topIndices(groupScores, c.topkGroups))
+                for i in 0..<E where !keep.contains(i / groupSize) { s[i] = 0 }
+            }
+            return topIndices(s, k).map { ($0, s[$0] * c.routedScaling) }
+        case .sigmoidNoAuxTC:
+            let s = logits.map { 1 / (1 + expf(-$0)) }
+            var choice = zip(s, bias ?? [Float](repeating: 0, count: E)).map { $0 + $1 }
+            if c.groups > 1 {
+                let groupScores = (0..<c.groups).map { g -> Float in
+                    let top = choice[(g * groupSize)..<((g + 1) * groupSize)].sorted(by: >)
+                    return top.prefix(2).reduce(0, +)
+                }
+                let keep = Set(topIndices(groupScores, c.topkGroups))
+                for i in 0..<E where !keep.contains(i / groupSize) { choice[i] = -.infinity }
+            }
+            let idx = topIndices(choice, k)
+            var w = idx.map { s[$0] }
+            if c.normalizeTopK {
+                let sum = w.reduce(0, +) + 1e-20
+                w = w.map { $0 / sum }
+            }
+            return zip(idx, w.map { $0 * c.routedScaling }).map { ($0, $1) }
+        }
+    }
+}
