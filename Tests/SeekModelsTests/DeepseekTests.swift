@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import SeekFormats
+import SeekKernels
+import SeekModels
+import SeekTestSupport
+
+/// Tiny random-weight DeepSeek models saved by transformers (scripts/gen_tiny_deepseek.py)
+/// with its logits and greedy continuations.
+@Suite struct DeepseekTests {
+    struct Reference: Decodable {
+        struct Prompt: Decodable {
+            let tokens: [Int32]
+            let logits: [[Float]]
+            let greedy: [Int32]
+        }
+        let prompts: [Prompt]
+    }
+
+    static let models = ["v3-tiny", "v2-lite-tiny", "v2-glg-tiny"]
+
+    private func load(_ name: String) throws -> any Architecture {
+        try loadArchitecture(HuggingFaceFolder(path: Fixtures.url("deepseek/\(name)").path))
+    }
+
+    /// All-position logits within 1e-4 relative (to the largest logit) of transformers.
+    @Test(arguments: models)
+    func logitsMatchTransformers(_ name: String) throws {
+        let model = try load(name)
+        let reference = try Fixtures.json(Reference.self, "deepseek/\(name)/reference.json")
+        let pool = ThreadPool(threads: 2)
+        for prompt in reference.prompts {
+            let cache = model.makeCache(capacity: 128)
+            let logits = try model.forward(prompt.tokens, cache: cache, allPositions: true, pool: pool)
+            let v = model.vocabularySize
+            var worst: Float = 0
+            for (p, expected) in prompt.logits.enumerated() {
+                let scale = max(1, expected.map(abs).max() ?? 1)
+                for i in 0..<v { worst = max(worst, abs(logits[p * v + i] - expected[i]) / scale) }
+            }
+            #expect(worst < 1e-4, "\(name), \(prompt.tokens.count) tokens: max relative |Δ| \(worst)")
+        }
+    }
+
+    /// Greedy continuations with the (latent) KV cache equal transformers' and a full recompute.
+    @Test(arguments: models)
+    func greedyContinuationMatchesAndCacheEqualsRecompute(_ name: String) throws {
+        let model = try load(name)
+        let reference = try Fixtures.json(Reference.self, "deepseek/\(name)/reference.json")
+        let pool = ThreadPool(threads: 2)
+        for prompt in reference.prompts {
+            let cache = model.makeCache(capacity: 128)
+            var logits = try model.forward(prompt.tokens, cache: cache, allPositions: false, pool: pool)
+            var sequence = prompt.tokens
+            var generated: [Int32] = []
+            for _ in 0..<prompt.greedy.count {
+                let next = Int32(logits.firstIndex(of: logits.max()!)!)
+                generated.append(next)
+                sequence.append(next)
+                logits = try model.forward([next], cache: cache, allPositions: false, pool: pool)
+            }
+            #expect(generated == prompt.greedy, "\(name)")
+            let fresh = model.makeCache(capacity: 128)
+            let full = try model.forward(sequence, cache: fresh, allPositions: false, pool: pool)
+            let worst = zip(full, logits).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-4, "\(name): cached vs recomputed |Δ| \(worst)")
+        }
+    }
+
+    /// The cache holds only the latent and the RoPE key per token and layer.
+    @Test func latentCacheSize() throws {
+        let model = try load("v3-tiny")
+        let cache = model.makeCache(capacity: 4)
+        let config = try #require((model as? DeepseekV2)?.config)
+        #expect(cache.bytesPerToken == (config.kvLoraRank + config.ropeDim) * config.layers * 4)
+    }
+
+    @Test func shardedFolderLoadsTheSameModel() throws {
+        let sharded = try loadArchitecture(HuggingFaceFolder(path: Fixtures.url("deepseek/v3-tiny-sharded").path))
+        let single = try load("v3-tiny")
+        let pool = ThreadPool(threads: 1)
+        let a = try sharded.forward([5, 6, 7], cache: sharded.makeCache(capacity: 8), allPositions: true, pool: pool)
+        let b = try single.forward([5, 6, 7], cache: single.makeCache(capacity: 8), allPositions: true, pool: pool)
+        #expect(a == b)
+    }
+}
