@@ -119,42 +119,14 @@ final class BPEModel: @unchecked Sendable {
         var prev = Array(-1..<(n - 1))
         var alive = [Bool](repeating: true, count: n)
         struct Candidate { let rank: Int32; let pos: Int; let left: Int32; let right: Int32 }
-        var heap: [Candidate] = []
-        func less(_ a: Candidate, _ b: Candidate) -> Bool { a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos) }
-        func push(_ c: Candidate) {
-            heap.append(c)
-            var i = heap.count - 1
-            while i > 0 {
-                let p = (i - 1) / 2
-                if less(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break }
-            }
-        }
-        func pop() -> Candidate {
-            let top = heap[0]
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var i = 0
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < heap.count, less(heap[l], heap[m]) { m = l }
-                    if r < heap.count, less(heap[r], heap[m]) { m = r }
-                    if m == i { break }
-                    heap.swapAt(i, m)
-                    i = m
-                }
-            }
-            return top
-        }
+        var heap = MinHeap<Candidate> { a, b in a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos) }
         func consider(_ i: Int) {
             let j = next[i]
             guard i >= 0, j < n, let m = merge(symbols[i], symbols[j]) else { return }
-            push(Candidate(rank: m.rank, pos: i, left: symbols[i], right: symbols[j]))
+            heap.push(Candidate(rank: m.rank, pos: i, left: symbols[i], right: symbols[j]))
         }
         for i in 0..<(n - 1) { consider(i) }
-        while !heap.isEmpty {
-            let c = pop()
+        while let c = heap.pop() {
             let i = c.pos
             let j = next[i]
             guard alive[i], j < n, symbols[i] == c.left, symbols[j] == c.right, let m = merge(c.left, c.right) else { continue }

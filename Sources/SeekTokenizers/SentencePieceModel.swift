@@ -56,43 +56,15 @@ final class SentencePieceModel: SubwordModel, @unchecked Sendable {
         var prev = Array(-1..<(n - 1))
         var alive = [Bool](repeating: true, count: n)
         struct Candidate { let rank: Int32; let pos: Int; let left: [UInt8]; let right: [UInt8]; let id: Int32 }
-        var heap: [Candidate] = []
-        func better(_ a: Candidate, _ b: Candidate) -> Bool { a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos) }
-        func push(_ c: Candidate) {
-            heap.append(c)
-            var i = heap.count - 1
-            while i > 0 {
-                let p = (i - 1) / 2
-                if better(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break }
-            }
-        }
-        func pop() -> Candidate {
-            let top = heap[0]
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var i = 0
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < heap.count, better(heap[l], heap[m]) { m = l }
-                    if r < heap.count, better(heap[r], heap[m]) { m = r }
-                    if m == i { break }
-                    heap.swapAt(i, m)
-                    i = m
-                }
-            }
-            return top
-        }
+        var heap = MinHeap<Candidate> { a, b in a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos) }
         func consider(_ i: Int) {
             guard i >= 0 else { return }
             let j = next[i]
             guard j < n, let id = vocabulary.id(bytes: text[i] + text[j]) else { return }
-            push(Candidate(rank: id, pos: i, left: text[i], right: text[j], id: id))
+            heap.push(Candidate(rank: id, pos: i, left: text[i], right: text[j], id: id))
         }
         for i in 0..<(n - 1) { consider(i) }
-        while !heap.isEmpty {
-            let c = pop()
+        while let c = heap.pop() {
             let i = c.pos, j = next[i]
             guard alive[i], j < n, text[i] == c.left, text[j] == c.right else { continue }
             text[i] = c.left + c.right

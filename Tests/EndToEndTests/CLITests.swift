@@ -21,7 +21,8 @@ enum CLI {
         let stdoutData: Data
     }
 
-    static func run(_ args: [String]) throws -> Result {
+    /// Runs the binary, with `input` on stdin when given.
+    static func run(_ args: [String], stdin input: String? = nil) throws -> Result {
         let bin = try #require(binary, "no swiftseek binary: run `swift build -c release` or set SWIFTSEEK_BIN")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
@@ -29,7 +30,13 @@ enum CLI {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        let inPipe = Pipe()
+        p.standardInput = input == nil ? FileHandle.nullDevice : inPipe
         try p.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inPipe.fileHandleForWriting.close()
+        }
         // Read both pipes concurrently so neither fills up and blocks the child.
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()

@@ -2,31 +2,6 @@ import Foundation
 import Testing
 import SeekTestSupport
 
-extension CLI {
-    /// Runs the binary with `input` on stdin.
-    static func run(_ args: [String], stdin input: String) throws -> Result {
-        let bin = try #require(binary, "no swiftseek binary")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args
-        let inPipe = Pipe(), out = Pipe(), err = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        inPipe.fileHandleForWriting.write(Data(input.utf8))
-        try inPipe.fileHandleForWriting.close()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
-    }
-}
-
 @Suite(.serialized) struct ChatCLITests {
     @Test(.enabled(if: CLI.available))
     func oneShotChatUsesTheModelsTemplate() throws {

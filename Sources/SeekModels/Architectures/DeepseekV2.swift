@@ -247,13 +247,7 @@ public final class DeepseekV2: Architecture {
     public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
         let c = config
         let T = tokens.count, p0 = cache.count
-        guard T > 0 else { throw ModelError("forward needs at least one token") }
-        guard p0 + T <= cache.capacity else {
-            throw ModelError("context is full: \(p0) + \(T) tokens exceed the context size of \(cache.capacity)")
-        }
-        for t in tokens where t < 0 || Int(t) >= c.vocabularySize {
-            throw ModelError("token id \(t) is outside the vocabulary (0..<\(c.vocabularySize))")
-        }
+        try checkForward(tokens, cache: cache, vocabularySize: c.vocabularySize)
         let d = c.hiddenSize, H = c.heads, dn = c.nopeDim, dr = c.ropeDim, dv = c.valueDim, rkv = c.kvLoraRank
         let qDim = H * c.qHeadDim, latent = rkv + dr
         var ws = cache.workspace
@@ -340,12 +334,8 @@ public final class DeepseekV2: Architecture {
         }
         cache.count = p0 + T
 
-        let first = allPositions ? 0 : T - 1
-        let rows = T - first
-        for t in first..<T { rmsNorm(x + t * d, finalNorm, xn + (t - first) * d, count: d, eps: c.rmsEps) }
-        var logits = [Float](repeating: 0, count: rows * c.vocabularySize)
-        logits.withUnsafeMutableBufferPointer { matmul(lmHead, xn, tokens: rows, $0.baseAddress!, pool: pool) }
-        return logits
+        return outputLogits(x, scratch: xn, tokens: T, width: d, allPositions: allPositions,
+                            norm: finalNorm, eps: c.rmsEps, head: lmHead, pool: pool)
     }
 
     /// `out = down(silu(gate x) * up x)` for `tokens` rows of x.

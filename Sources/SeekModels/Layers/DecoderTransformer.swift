@@ -105,13 +105,7 @@ public final class DecoderTransformer: Sendable {
         let c = config
         let T = tokens.count
         let p0 = cache.count
-        guard T > 0 else { throw ModelError("forward needs at least one token") }
-        guard p0 + T <= cache.capacity else {
-            throw ModelError("context is full: \(p0) + \(T) tokens exceed the context size of \(cache.capacity)")
-        }
-        for t in tokens where t < 0 || Int(t) >= c.vocabularySize {
-            throw ModelError("token id \(t) is outside the vocabulary (0..<\(c.vocabularySize))")
-        }
+        try checkForward(tokens, cache: cache, vocabularySize: c.vocabularySize)
         let d = c.hiddenSize, hd = c.headDim
         var ws = cache.workspace
         defer { cache.workspace = ws }
@@ -180,14 +174,8 @@ public final class DecoderTransformer: Sendable {
         }
         cache.count = p0 + T
 
-        let first = allPositions ? 0 : T - 1
-        let rows = T - first
-        for t in first..<T { rmsNorm(x + t * d, outputNorm, xn + (t - first) * d, count: d, eps: c.rmsEps) }
-        var logits = [Float](repeating: 0, count: rows * c.vocabularySize)
-        logits.withUnsafeMutableBufferPointer { out in
-            matmul(output, xn, tokens: rows, out.baseAddress!, pool: pool)
-        }
-        return logits
+        return outputLogits(x, scratch: xn, tokens: T, width: d, allPositions: allPositions,
+                            norm: outputNorm, eps: c.rmsEps, head: output, pool: pool)
     }
 }
 
@@ -228,4 +216,26 @@ extension DecoderArchitecture {
     public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
         try model.forward(tokens, cache: cache, allPositions: allPositions, pool: pool)
     }
+}
+
+/// Checks a forward call's inputs: at least one token, room in the cache, ids in the vocabulary.
+func checkForward(_ tokens: [Int32], cache: KVCache, vocabularySize: Int) throws {
+    guard !tokens.isEmpty else { throw ModelError("forward needs at least one token") }
+    guard cache.count + tokens.count <= cache.capacity else {
+        throw ModelError("context is full: \(cache.count) + \(tokens.count) tokens exceed the context size of \(cache.capacity)")
+    }
+    for t in tokens where t < 0 || Int(t) >= vocabularySize {
+        throw ModelError("token id \(t) is outside the vocabulary (0..<\(vocabularySize))")
+    }
+}
+
+/// Final norm and LM head over the last position (or all): `(rows, vocab)` logits.
+func outputLogits(_ x: UnsafeMutablePointer<Float>, scratch xn: UnsafeMutablePointer<Float>, tokens T: Int, width d: Int,
+                  allPositions: Bool, norm: [Float], eps: Float, head: WeightMatrix, pool: ThreadPool) -> [Float] {
+    let first = allPositions ? 0 : T - 1
+    let rows = T - first
+    for t in first..<T { rmsNorm(x + t * d, norm, xn + (t - first) * d, count: d, eps: eps) }
+    var logits = [Float](repeating: 0, count: rows * head.rows)
+    logits.withUnsafeMutableBufferPointer { matmul(head, xn, tokens: rows, $0.baseAddress!, pool: pool) }
+    return logits
 }
