@@ -38,6 +38,13 @@ public final class SafetensorsFile: Sendable {
 
     /// Raw dtypes of tensors SwiftSeek cannot compute with directly (FP8, integers).
     public let rawDTypes: [String: DType]
+    private let rawRanges: [String: (dims: [Int], begin: Int, count: Int)]
+
+    /// Any tensor's bytes (FP8 and integer ones included).
+    func raw(_ name: String) -> (dims: [Int], data: UnsafeRawBufferPointer)? {
+        guard let r = rawRanges[name], let base = file.base else { return nil }
+        return (r.dims, UnsafeRawBufferPointer(start: base + dataOffset + r.begin, count: r.count))
+    }
 
     public convenience init(path: String) throws(FormatError) {
         try self.init(file: MappedFile(path: path))
@@ -63,6 +70,7 @@ public final class SafetensorsFile: Sendable {
         var tensors: [String: TensorRef] = [:]
         var raw: [String: DType] = [:]
         var ranges: [(Int, Int, String)] = []
+        var rawRanges: [String: (dims: [Int], begin: Int, count: Int)] = [:]
         var meta: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
@@ -91,6 +99,7 @@ public final class SafetensorsFile: Sendable {
             }
             ranges.append((begin, end, name))
             raw[name] = dtype
+            rawRanges[name] = (shape.reversed(), begin, bytes)
             if let g = dtype.ggml {
                 tensors[name] = TensorRef(name: name, type: g, dims: shape.reversed(),
                                           data: UnsafeRawBufferPointer(start: base + dataOffset + begin, count: bytes))
@@ -102,6 +111,7 @@ public final class SafetensorsFile: Sendable {
         }
         self.tensors = tensors
         self.rawDTypes = raw
+        self.rawRanges = rawRanges
         names = ranges.map(\.2)
         metadata = meta
     }
@@ -160,7 +170,57 @@ public final class HuggingFaceFolder: TensorStore, @unchecked Sendable {
     }
 
     public func tensor(_ name: String) -> TensorRef? {
-        index[name].flatMap { files[$0].tensors[name] }
+        if let t = index[name].flatMap({ files[$0].tensors[name] }) { return t }
+        if dtype(of: name) == .F8_E4M3 { return try? dequantizedFP8(name) }
+        return nil
+    }
+
+    /// DeepSeek's FP8 checkpoints: `W` in float8 e4m3 with a float32 `W_scale_inv` per
+    /// 128×128 block (`weight_scale_inv`, partial blocks at the edges). Decoded to f32 once,
+    /// kept for the life of the folder.
+    private let fp8Lock = NSLock()
+    nonisolated(unsafe) private var fp8Buffers: [String: UnsafeMutableBufferPointer<Float>] = [:]
+
+    private func dequantizedFP8(_ name: String) throws -> TensorRef {
+        fp8Lock.lock()
+        defer { fp8Lock.unlock() }
+        if let b = fp8Buffers[name], let t = rawTensor(name) {
+            return TensorRef(name: name, type: .f32, dims: t.dims, data: UnsafeRawBufferPointer(b))
+        }
+        guard let t = rawTensor(name), t.dims.count == 2 else {
+            throw FormatError(file: path, kind: .badModel, "FP8 tensor '\(name)' must be 2-D")
+        }
+        let scaleName = name + "_scale_inv"
+        guard let scale = index[scaleName].flatMap({ files[$0].tensors[scaleName] }) else {
+            throw FormatError(file: path, kind: .badModel, "FP8 tensor '\(name)' has no '\(scaleName)'")
+        }
+        let cols = t.dims[0], rows = t.dims[1]
+        let block = 128
+        let blockRows = (rows + block - 1) / block, blockCols = (cols + block - 1) / block
+        guard scale.dims.count == 2, scale.dims[0] == blockCols, scale.dims[1] == blockRows else {
+            throw FormatError(file: path, kind: .badModel, "'\(scaleName)' has shape \(scale.dims.reversed()), expected [\(blockRows), \(blockCols)] for \(rows)×\(cols) in 128×128 blocks")
+        }
+        var scales = [Float](repeating: 0, count: blockRows * blockCols)
+        for i in 0..<scales.count { scales[i] = scale.type.floatAt(scale.data, i) }
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * cols)
+        for r in 0..<rows {
+            for c in 0..<cols {
+                let v = fp8E4M3ToFloat(t.data[r * cols + c])
+                out[r * cols + c] = v * scales[(r / block) * blockCols + c / block]
+            }
+        }
+        fp8Buffers[name] = out
+        return TensorRef(name: name, type: .f32, dims: t.dims, data: UnsafeRawBufferPointer(out))
+    }
+
+    /// A tensor's bytes and dims whatever its dtype.
+    private func rawTensor(_ name: String) -> (dims: [Int], data: UnsafeRawBufferPointer)? {
+        guard let f = index[name] else { return nil }
+        return files[f].raw(name)
+    }
+
+    deinit {
+        for b in fp8Buffers.values { b.deallocate() }
     }
 
     /// The raw dtype of a tensor (for clear errors about FP8 and integer tensors).
@@ -171,4 +231,26 @@ public final class HuggingFaceFolder: TensorStore, @unchecked Sendable {
     public var tensorNames: [String] { index.keys.sorted() }
 
     public var modelType: String? { config["model_type"] as? String }
+}
+
+/// float8 e4m3 ("fn": no infinities, one NaN pattern) → float.
+@inline(__always)
+public func fp8E4M3ToFloat(_ b: UInt8) -> Float {
+    let sign: Float = b & 0x80 != 0 ? -1 : 1
+    let exponent = Int((b >> 3) & 0x0F)
+    let mantissa = Float(b & 0x07)
+    if exponent == 0x0F && b & 0x07 == 0x07 { return .nan }
+    if exponent == 0 { return sign * mantissa / 8 * 0x1p-6 }
+    return sign * (1 + mantissa / 8) * Float(sign: .plus, exponent: exponent - 7, significand: 1)
+}
+
+extension GGMLType {
+    /// Element `i` of an F32/F16/BF16 tensor.
+    func floatAt(_ data: UnsafeRawBufferPointer, _ i: Int) -> Float {
+        switch self {
+        case .f16: Float(Float16(bitPattern: data.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+        case .bf16: Float(bitPattern: UInt32(data.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+        default: data.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+        }
+    }
 }

@@ -17,7 +17,7 @@ import SeekTestSupport
         let prompts: [Prompt]
     }
 
-    static let models = ["v3-tiny", "v2-lite-tiny", "v2-glg-tiny"]
+    static let models = ["v3-tiny", "v2-lite-tiny", "v2-glg-tiny", "v3-tiny-fp8"]
 
     private func load(_ name: String) throws -> any Architecture {
         try loadArchitecture(HuggingFaceFolder(path: Fixtures.url("deepseek/\(name)").path))
@@ -73,6 +73,16 @@ import SeekTestSupport
         let cache = model.makeCache(capacity: 4)
         let config = try #require((model as? DeepseekV2)?.config)
         #expect(cache.bytesPerToken == (config.kvLoraRank + config.ropeDim) * config.layers * 4)
+    }
+
+    /// float8 e4m3 decoding of all 256 bytes equals torch.float8_e4m3fn.
+    @Test func fp8E4M3MatchesTorch() throws {
+        let expected = try Fixtures.floats("quant/fp8_e4m3.f32")
+        #expect(expected.count == 256)
+        for b in 0..<256 {
+            let ours = fp8E4M3ToFloat(UInt8(b))
+            if expected[b].isNaN { #expect(ours.isNaN) } else { #expect(ours == expected[b], "byte \(b)") }
+        }
     }
 
     @Test func shardedFolderLoadsTheSameModel() throws {
