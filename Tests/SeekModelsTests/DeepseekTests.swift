@@ -75,6 +75,42 @@ import SeekTestSupport
         #expect(cache.bytesPerToken == (config.kvLoraRank + config.ropeDim) * config.layers * 4)
     }
 
+    /// The same tiny models converted by llama.cpp's convert_hf_to_gguf.py
+    /// (scripts/gen_tiny_deepseek_gguf.py): F32 matches transformers as tightly as the folders.
+    @Test(arguments: ["v3-tiny", "v2-lite-tiny", "v2-glg-tiny"])
+    func ggufF32MatchesTransformers(_ name: String) throws {
+        let model = try loadArchitecture(GGUFFile(path: Fixtures.url("deepseek/gguf/\(name)-f32.gguf").path))
+        let reference = try Fixtures.json(Reference.self, "deepseek/\(name)/reference.json")
+        let pool = ThreadPool(threads: 2)
+        for prompt in reference.prompts {
+            let logits = try model.forward(prompt.tokens, cache: model.makeCache(capacity: 128), allPositions: true, pool: pool)
+            var worst: Float = 0
+            for (p, expected) in prompt.logits.enumerated() {
+                let scale = max(1, expected.map(abs).max() ?? 1)
+                for i in 0..<expected.count { worst = max(worst, abs(logits[p * expected.count + i] - expected[i]) / scale) }
+            }
+            #expect(worst < 1e-4, "\(name) GGUF F32: max relative |Δ| \(worst)")
+        }
+    }
+
+    /// Q8_0 weights (bit-exact dequantization is tested elsewhere) stay close: the top token
+    /// agrees at >= 90% of positions (a quantized router input can flip a near-tied expert).
+    @Test(arguments: ["v3-tiny", "v2-lite-tiny"])
+    func ggufQ8_0StaysClose(_ name: String) throws {
+        let model = try loadArchitecture(GGUFFile(path: Fixtures.url("deepseek/gguf/\(name)-q8_0.gguf").path))
+        let reference = try Fixtures.json(Reference.self, "deepseek/\(name)/reference.json")
+        var agree = 0, total = 0
+        for prompt in reference.prompts {
+            let logits = try model.forward(prompt.tokens, cache: model.makeCache(capacity: 128), allPositions: true, pool: ThreadPool(threads: 2))
+            for (p, expected) in prompt.logits.enumerated() {
+                let row = Array(logits[(p * expected.count)..<((p + 1) * expected.count)])
+                if row.firstIndex(of: row.max()!) == expected.firstIndex(of: expected.max()!) { agree += 1 }
+                total += 1
+            }
+        }
+        #expect(Double(agree) >= 0.9 * Double(total), "\(name) Q8_0: top-1 \(agree)/\(total)")
+    }
+
     /// float8 e4m3 decoding of all 256 bytes equals torch.float8_e4m3fn.
     @Test func fp8E4M3MatchesTorch() throws {
         let expected = try Fixtures.floats("quant/fp8_e4m3.f32")

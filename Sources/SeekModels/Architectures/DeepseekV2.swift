@@ -137,6 +137,83 @@ public struct DeepseekConfig: Sendable {
     }
 }
 
+extension DeepseekConfig {
+    /// From llama.cpp's `deepseek2` GGUF metadata. Where llama.cpp departs from the reference
+    /// we follow the reference: softmax gating with groups means V2's group-limited greedy
+    /// (groups scored by their max, not a top-2 sum), V2's softmax weights are never
+    /// renormalised, and "no q_lora" is read from the tensors, not guessed from the layer count.
+    init(gguf g: GGUFFile) throws {
+        let p = "deepseek2"
+        vocabularySize = (g.tensorsByName["token_embd.weight"]?.dims.last) ?? 0
+        hiddenSize = try g.int("\(p).embedding_length")
+        layers = try g.int("\(p).block_count")
+        heads = try g.int("\(p).attention.head_count")
+        let qLora = try g.int("\(p).attention.q_lora_rank", default: 0)
+        qLoraRank = g.tensorsByName["blk.0.attn_q_a.weight"] != nil && qLora > 0 ? qLora : nil
+        kvLoraRank = try g.int("\(p).attention.kv_lora_rank")
+        ropeDim = try g.int("\(p).rope.dimension_count")
+        let keyLength = try g.int("\(p).attention.key_length_mla", default: try g.int("\(p).attention.key_length"))
+        nopeDim = keyLength - ropeDim
+        valueDim = try g.int("\(p).attention.value_length_mla", default: try g.int("\(p).attention.value_length"))
+        intermediateSize = try g.int("\(p).feed_forward_length")
+        moeIntermediateSize = try g.int("\(p).expert_feed_forward_length", default: 0)
+        routedExperts = try g.int("\(p).expert_count", default: 0)
+        expertsPerToken = try g.int("\(p).expert_used_count", default: 0)
+        sharedExperts = try g.int("\(p).expert_shared_count", default: 0)
+        firstDenseLayers = try g.int("\(p).leading_dense_block_count", default: 0)
+        groups = max(1, try g.int("\(p).expert_group_count", default: 1))
+        topkGroups = max(1, try g.int("\(p).expert_group_used_count", default: 1))
+        routedScaling = Float(try g.double("\(p).expert_weights_scale", default: 1))
+        rmsEps = Float(try g.double("\(p).attention.layer_norm_rms_epsilon", default: 1e-6))
+        contextLength = try g.int("\(p).context_length", default: 4096)
+        let gating = try g.int("\(p).expert_gating_func", default: 1)
+        switch gating {
+        case 1:
+            routing = groups > 1 ? .softmaxGroupLimited : .softmaxGreedy
+            normalizeTopK = false
+        case 2:
+            routing = .sigmoidNoAuxTC
+            normalizeTopK = g.metadata["\(p).expert_weights_norm"]?.bool ?? false
+        default:
+            throw g.modelError("expert_gating_func \(gating) is not supported (1 softmax, 2 sigmoid)")
+        }
+        guard vocabularySize > 0, hiddenSize > 0, layers > 0, heads > 0, kvLoraRank > 0, ropeDim > 0, ropeDim % 2 == 0,
+              nopeDim >= 0, valueDim > 0 else {
+            throw g.modelError("inconsistent MLA sizes (key length \(keyLength), rope \(ropeDim), value \(valueDim))")
+        }
+        if routedExperts > 0 {
+            guard expertsPerToken > 0, expertsPerToken <= routedExperts, moeIntermediateSize > 0,
+                  routedExperts % groups == 0, topkGroups <= groups else {
+                throw g.modelError("inconsistent expert counts (\(routedExperts) experts, \(expertsPerToken) per token, \(groups) groups)")
+            }
+        }
+        // RoPE: llama.cpp stores YaRN's factor and mscale_all_dim (as yarn_log_multiplier);
+        // the cos/sin magnitude is 1 (released models have mscale == mscale_all_dim) and the
+        // softmax scale carries m² with m = 1 + log_multiplier · ln(factor).
+        let base = try g.double("\(p).rope.freq_base", default: 10000)
+        var scale = 1 / Double(nopeDim + ropeDim).squareRoot()
+        let type = g.metadata["\(p).rope.scaling.type"]?.string ?? "none"
+        switch type {
+        case "none", "":
+            rope = RoPE(style: .normal, dimensions: ropeDim, base: base)
+        case "yarn":
+            let factor = try g.double("\(p).rope.scaling.factor")
+            rope = RoPE(style: .normal, dimensions: ropeDim, base: base,
+                        scaling: .yarn(factor: factor, originalContext: try g.int("\(p).rope.scaling.original_context_length"),
+                                       betaFast: try g.double("\(p).rope.scaling.yarn_beta_fast", default: 32),
+                                       betaSlow: try g.double("\(p).rope.scaling.yarn_beta_slow", default: 1), magnitude: 1))
+            let logMul = try g.double("\(p).rope.scaling.yarn_log_multiplier", default: 0)
+            if factor > 1 && logMul > 0 {
+                let m = 1 + logMul * Foundation.log(factor)
+                scale *= m * m
+            }
+        default:
+            throw g.modelError("rope scaling type '\(type)' is not supported for deepseek2 (none, yarn)")
+        }
+        softmaxScale = Float(scale)
+    }
+}
+
 /// One expert's (or a dense/shared FFN's) SwiGLU weights.
 struct FeedForward {
     let gate, up, down: WeightMatrix
@@ -172,8 +249,64 @@ public final class DeepseekV2: Architecture {
     let finalNorm: [Float]
     let lmHead: WeightMatrix
 
+    /// llama.cpp's `deepseek2` GGUF: either one `attn_kv_b` (older converters) or the split
+    /// `attn_k_b` (per head, transposed) and `attn_v_b`; experts as 3-D `ffn_*_exps` tensors.
     public init(gguf: GGUFFile) throws {
-        throw ModelError("\(gguf.path): DeepSeek GGUF files (deepseek2) are not supported yet; Hugging Face folders are")
+        let c = try DeepseekConfig(gguf: gguf)
+        config = c
+        store = gguf
+        let w = Weights(gguf)
+        let H = c.heads, dn = c.nopeDim, dv = c.valueDim, rkv = c.kvLoraRank
+        embedding = try w.matrix("token_embd.weight", rows: c.vocabularySize, cols: c.hiddenSize)
+        layers = try (0..<c.layers).map { i in
+            let b = "blk.\(i)."
+            func ffn(_ suffix: String, _ width: Int) throws -> FeedForward {
+                FeedForward(gate: try w.matrix(b + "ffn_gate\(suffix).weight", rows: width, cols: c.hiddenSize),
+                            up: try w.matrix(b + "ffn_up\(suffix).weight", rows: width, cols: c.hiddenSize),
+                            down: try w.matrix(b + "ffn_down\(suffix).weight", rows: c.hiddenSize, cols: width))
+            }
+            // kv_b in the reference layout: per head dn key rows then dv value rows, r_kv wide.
+            var kvB: [Float]
+            if w.has(b + "attn_kv_b.weight") {
+                kvB = try w.matrix(b + "attn_kv_b.weight", rows: H * (dn + dv), cols: rkv).dequantizedAll()
+            } else {
+                let kB = try w.expertMatrices(b + "attn_k_b.weight", count: H, rows: rkv, cols: dn)   // per head (r_kv, dn)
+                let vB = try w.expertMatrices(b + "attn_v_b.weight", count: H, rows: dv, cols: rkv)   // per head (dv, r_kv)
+                kvB = [Float](repeating: 0, count: H * (dn + dv) * rkv)
+                for h in 0..<H {
+                    let k = kB[h].dequantizedAll(), v = vB[h].dequantizedAll()
+                    let base = h * (dn + dv) * rkv
+                    for j in 0..<rkv { for i in 0..<dn { kvB[base + i * rkv + j] = k[j * dn + i] } }
+                    for x in 0..<(dv * rkv) { kvB[base + dn * rkv + x] = v[x] }
+                }
+            }
+            let moe = c.isMoE(i)
+            var experts: [FeedForward] = []
+            if moe {
+                let gates = try w.expertMatrices(b + "ffn_gate_exps.weight", count: c.routedExperts, rows: c.moeIntermediateSize, cols: c.hiddenSize)
+                let ups = try w.expertMatrices(b + "ffn_up_exps.weight", count: c.routedExperts, rows: c.moeIntermediateSize, cols: c.hiddenSize)
+                let downs = try w.expertMatrices(b + "ffn_down_exps.weight", count: c.routedExperts, rows: c.hiddenSize, cols: c.moeIntermediateSize)
+                experts = (0..<c.routedExperts).map { FeedForward(gate: gates[$0], up: ups[$0], down: downs[$0]) }
+            }
+            return DeepseekLayer(
+                inputNorm: try w.vector(b + "attn_norm.weight", count: c.hiddenSize),
+                qProj: c.qLoraRank == nil ? try w.matrix(b + "attn_q.weight", rows: H * c.qHeadDim, cols: c.hiddenSize) : nil,
+                qA: try c.qLoraRank.map { try w.matrix(b + "attn_q_a.weight", rows: $0, cols: c.hiddenSize) },
+                qANorm: try c.qLoraRank.map { try w.vector(b + "attn_q_a_norm.weight", count: $0) },
+                qB: try c.qLoraRank.map { try w.matrix(b + "attn_q_b.weight", rows: H * c.qHeadDim, cols: $0) },
+                kvA: try w.matrix(b + "attn_kv_a_mqa.weight", rows: rkv + c.ropeDim, cols: c.hiddenSize),
+                kvANorm: try w.vector(b + "attn_kv_a_norm.weight", count: rkv),
+                kvB: kvB,
+                oProj: try w.matrix(b + "attn_output.weight", rows: c.hiddenSize, cols: H * dv),
+                postNorm: try w.vector(b + "ffn_norm.weight", count: c.hiddenSize),
+                dense: moe ? nil : try ffn("", c.intermediateSize),
+                router: moe ? try w.matrix(b + "ffn_gate_inp.weight", rows: c.routedExperts, cols: c.hiddenSize) : nil,
+                routerBias: moe && c.routing == .sigmoidNoAuxTC ? try w.vector(b + "exp_probs_b.bias", count: c.routedExperts) : nil,
+                experts: experts,
+                shared: moe && c.sharedExperts > 0 ? try ffn("_shexp", c.moeIntermediateSize * c.sharedExperts) : nil)
+        }
+        finalNorm = try w.vector("output_norm.weight", count: c.hiddenSize)
+        lmHead = try w.matrix("output.weight", rows: c.vocabularySize, cols: c.hiddenSize)
     }
 
     public init(huggingFace folder: HuggingFaceFolder) throws {

@@ -23,6 +23,21 @@ struct Weights {
         return WeightMatrix(name: name, type: t.type, rows: rows, cols: cols, data: t.data.baseAddress!)
     }
 
+    /// The `count` matrices of a 3-D tensor (GGUF dims `[cols, rows, count]`): stacked experts,
+    /// or per-head projections.
+    func expertMatrices(_ name: String, count: Int, rows: Int, cols: Int) throws -> [WeightMatrix] {
+        guard let t = store.tensor(name) else { throw store.modelError("missing tensor '\(name)'") }
+        guard t.dims == [cols, rows, count] else {
+            throw store.modelError("tensor '\(name)' has dims \(t.dims), expected [\(cols), \(rows), \(count)]")
+        }
+        guard t.type.blockDecoder != nil, cols % t.type.blockSize == 0 else {
+            throw store.modelError("tensor '\(name)' has type \(t.type), which SwiftSeek cannot compute with")
+        }
+        let first = WeightMatrix(name: name, type: t.type, rows: rows, cols: cols, data: t.data.baseAddress!)
+        let stride = rows * first.rowBytes
+        return (0..<count).map { WeightMatrix(name: "\(name)[\($0)]", type: t.type, rows: rows, cols: cols, data: t.data.baseAddress! + $0 * stride) }
+    }
+
     /// A small vector (norm weights, biases) dequantized to floats.
     func vector(_ name: String, count: Int) throws -> [Float] {
         guard let t = store.tensor(name) else { throw store.modelError("missing tensor '\(name)'") }
