@@ -132,7 +132,10 @@ def converter_dir(cache: str, version: str) -> str:
             if (rel.startswith(wanted) or rel == wanted[0]) and (mem.isfile() or mem.isdir()):
                 mem.name = rel
                 members.append(mem)
-        tar.extractall(tmp, members=members, filter="data")
+        try:
+            tar.extractall(tmp, members=members, filter="data")
+        except TypeError:  # Python without tarfile extraction filters
+            tar.extractall(tmp, members=members)
     os.replace(tmp, dest)
     return dest
 
@@ -240,11 +243,6 @@ def expected_tensors(model: str, split_kvb: bool) -> dict:
     return exp
 
 
-def field_value(field):
-    v = field.contents()
-    return v
-
-
 def verify(gguf, path: str, model: str, outtype: str, legacy: bool) -> list[str]:
     import numpy as np
 
@@ -289,7 +287,7 @@ def verify(gguf, path: str, model: str, outtype: str, legacy: bool) -> list[str]
 
     with open(os.path.join(FIXTURES, model, "config.json")) as f:
         cfg = json.load(f)
-    kv = {f.name: field_value(f) for f in r.fields.values()}
+    kv = {f.name: f.contents() for f in r.fields.values()}
     a = "deepseek2."
     checks = {
         "general.architecture": "deepseek2",

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import SeekFormats
 import SeekKernels
-import SeekModels
+@testable import SeekModels
 import SeekTestSupport
 
 /// Tiny random-weight DeepSeek models saved by transformers (scripts/gen_tiny_deepseek.py)
@@ -91,6 +91,20 @@ import SeekTestSupport
             }
             #expect(worst < 1e-4, "\(name) GGUF F32: max relative |Δ| \(worst)")
         }
+    }
+
+    /// Older converters keep one `attn_kv_b`; newer ones split it into a transposed per-head
+    /// `attn_k_b` and `attn_v_b`. Both give the reference kv_b layout. (The older file also
+    /// lacks the expert-group metadata, so its routing, not its attention, differs from V3's.)
+    @Test func splitAndSingleKVBLayoutsAgree() throws {
+        let split = try #require(try loadArchitecture(GGUFFile(path: Fixtures.url("deepseek/gguf/v3-tiny-f32.gguf").path)) as? DeepseekV2)
+        let single = try #require(try loadArchitecture(GGUFFile(path: Fixtures.url("deepseek/gguf/v3-tiny-f32-kvb.gguf").path)) as? DeepseekV2)
+        let folder = try #require(try load("v3-tiny") as? DeepseekV2)
+        for i in 0..<split.layers.count {
+            #expect(split.layers[i].kvB == single.layers[i].kvB)
+            #expect(split.layers[i].kvB == folder.layers[i].kvB)
+        }
+        #expect(single.config.groups == 1 && split.config.groups == 4)
     }
 
     /// Q8_0 weights (bit-exact dequantization is tested elsewhere) stay close: the top token
