@@ -98,3 +98,24 @@ private struct LogitsFixture: Decodable {
         for i in 0..<8 { #expect(abs(a[i] - b[i]) < 1e-6) }
     }
 }
+
+/// The tiny llama/qwen2 models as Hugging Face folders written by transformers
+/// (scripts/gen_tiny_hf_models.py): same logits as the GGUF path's reference.
+@Suite struct TinyHuggingFaceTests {
+    private struct LogitsFixture: Decodable {
+        let tokens: [Int32]
+        let logits: [[Float]]
+    }
+
+    @Test(arguments: ["tiny-llama", "tiny-qwen2"])
+    func folderLogitsMatchTransformers(_ name: String) throws {
+        let fixture = try Fixtures.json(LogitsFixture.self, "tiny/\(name).logits.json")
+        let model = try loadArchitecture(HuggingFaceFolder(path: Fixtures.url("tiny/hf-\(name)").path))
+        let logits = try model.forward(fixture.tokens, cache: model.makeCache(capacity: 64), allPositions: true, pool: ThreadPool(threads: 2))
+        var worst: Float = 0
+        for (p, expected) in fixture.logits.enumerated() {
+            for i in 0..<expected.count { worst = max(worst, abs(logits[p * expected.count + i] - expected[i])) }
+        }
+        #expect(worst < 1e-3, "\(name) folder: max |Δ| \(worst)")
+    }
+}

@@ -5,10 +5,16 @@ import SeekFormats
 /// the file has no `output.weight`.
 public final class Qwen2: DecoderArchitecture {
     public static let ggufArchitectures = ["qwen2"]
+    public static let huggingFaceModelTypes = ["qwen2"]
     public let model: DecoderTransformer
 
     public init(gguf: GGUFFile) throws {
         let config = try DecoderConfig(gguf: gguf, prefix: "qwen2", ropeStyle: .neox, attentionBias: true)
         model = try DecoderTransformer(gguf: gguf, config: config)
+    }
+
+    public init(huggingFace folder: HuggingFaceFolder) throws {
+        let config = try DecoderConfig(huggingFace: folder.config, path: folder.path, attentionBias: true)
+        model = try DecoderTransformer(store: folder, config: config, names: .huggingFace)
     }
 }

@@ -43,8 +43,111 @@ public struct DecoderConfig: Sendable {
         self.attentionBias = attentionBias
     }
 
+    /// From a Hugging Face config.json (llama, qwen2, mistral-style). Hugging Face weights
+    /// keep the NeoX rotation layout (GGUF llama files are permuted to adjacent pairs instead).
+    init(huggingFace c: [String: Any], path: String, attentionBias: Bool) throws {
+        func fail(_ m: String) -> ModelError { ModelError("\(path)/config.json: \(m)") }
+        func int(_ k: String) throws -> Int {
+            guard let v = c[k] as? Int else { throw fail(c[k] == nil ? "missing '\(k)'" : "'\(k)' should be an integer") }
+            return v
+        }
+        func number(_ v: Any?) -> Double? { (v as? Double) ?? (v as? Int).map(Double.init) }
+        vocabularySize = try int("vocab_size")
+        hiddenSize = try int("hidden_size")
+        layers = try int("num_hidden_layers")
+        heads = try int("num_attention_heads")
+        kvHeads = (c["num_key_value_heads"] as? Int) ?? heads
+        feedForwardSize = try int("intermediate_size")
+        contextLength = (c["max_position_embeddings"] as? Int) ?? 2048
+        rmsEps = Float(number(c["rms_norm_eps"]) ?? 1e-6)
+        headDim = (c["head_dim"] as? Int) ?? (heads > 0 ? hiddenSize / heads : 0)
+        guard hiddenSize > 0, layers > 0, heads > 0, kvHeads > 0, headDim > 0, feedForwardSize > 0, heads % kvHeads == 0 else {
+            throw fail("inconsistent sizes: hidden \(hiddenSize), heads \(heads), kv heads \(kvHeads)")
+        }
+        let params = (c["rope_scaling"] as? [String: Any]) ?? (c["rope_parameters"] as? [String: Any]) ?? [:]
+        let theta = number(c["rope_theta"]) ?? number(params["rope_theta"]) ?? 10000
+        let type = (params["rope_type"] as? String) ?? (params["type"] as? String) ?? "default"
+        func p(_ k: String) -> Double? { number(params[k]) }
+        switch type {
+        case "default":
+            rope = RoPE(style: .neox, dimensions: headDim, base: theta)
+        case "linear":
+            rope = RoPE(style: .neox, dimensions: headDim, base: theta, scaling: .linear(factor: p("factor") ?? 1))
+        case "yarn":
+            guard let f = p("factor"), let orig = p("original_max_position_embeddings") else { throw fail("yarn needs factor and original_max_position_embeddings") }
+            let magnitude = p("attention_factor") ?? (f > 1 ? 0.1 * Foundation.log(f) + 1 : 1)
+            rope = RoPE(style: .neox, dimensions: headDim, base: theta,
+                        scaling: .yarn(factor: f, originalContext: Int(orig), betaFast: p("beta_fast") ?? 32, betaSlow: p("beta_slow") ?? 1, magnitude: magnitude))
+        case "llama3":
+            // Llama 3.1: per-frequency divisors (what llama.cpp bakes into rope_freqs.weight).
+            guard let f = p("factor"), let low = p("low_freq_factor"), let high = p("high_freq_factor"),
+                  let orig = p("original_max_position_embeddings") else { throw fail("llama3 rope scaling needs factor, low/high_freq_factor, original_max_position_embeddings") }
+            let dims = headDim
+            let factors: [Float] = (0..<(dims / 2)).map { i in
+                let invFreq = Foundation.pow(theta, -2 * Double(i) / Double(dims))
+                let wavelength = 2 * Double.pi / invFreq
+                if wavelength < orig / high { return 1 }
+                if wavelength > orig / low { return Float(f) }
+                let smooth = (orig / wavelength - low) / (high - low)
+                let scaled = (1 - smooth) * invFreq / f + smooth * invFreq
+                return Float(invFreq / scaled)
+            }
+            rope = RoPE(style: .neox, dimensions: headDim, base: theta, frequencyFactors: factors)
+        default:
+            throw fail("rope type '\(type)' is not supported (default, linear, yarn, llama3)")
+        }
+        self.attentionBias = attentionBias
+    }
+
     var qDim: Int { heads * headDim }
     var kvDim: Int { kvHeads * headDim }
+}
+
+/// Tensor names of the llama-like block in each file format.
+struct DecoderTensorNames: Sendable {
+    enum Role { case attnNorm, q, k, v, o, qBias, kBias, vBias, ffnNorm, gate, up, down }
+    let embedding: String
+    let outputNorm: String
+    let output: String
+    let layer: @Sendable (Int, Role) -> String
+
+    static let gguf = DecoderTensorNames(embedding: "token_embd.weight", outputNorm: "output_norm.weight", output: "output.weight") { i, r in
+        let suffix: String
+        switch r {
+        case .attnNorm: suffix = "attn_norm.weight"
+        case .q: suffix = "attn_q.weight"
+        case .k: suffix = "attn_k.weight"
+        case .v: suffix = "attn_v.weight"
+        case .o: suffix = "attn_output.weight"
+        case .qBias: suffix = "attn_q.bias"
+        case .kBias: suffix = "attn_k.bias"
+        case .vBias: suffix = "attn_v.bias"
+        case .ffnNorm: suffix = "ffn_norm.weight"
+        case .gate: suffix = "ffn_gate.weight"
+        case .up: suffix = "ffn_up.weight"
+        case .down: suffix = "ffn_down.weight"
+        }
+        return "blk.\(i).\(suffix)"
+    }
+
+    static let huggingFace = DecoderTensorNames(embedding: "model.embed_tokens.weight", outputNorm: "model.norm.weight", output: "lm_head.weight") { i, r in
+        let suffix: String
+        switch r {
+        case .attnNorm: suffix = "input_layernorm.weight"
+        case .q: suffix = "self_attn.q_proj.weight"
+        case .k: suffix = "self_attn.k_proj.weight"
+        case .v: suffix = "self_attn.v_proj.weight"
+        case .o: suffix = "self_attn.o_proj.weight"
+        case .qBias: suffix = "self_attn.q_proj.bias"
+        case .kBias: suffix = "self_attn.k_proj.bias"
+        case .vBias: suffix = "self_attn.v_proj.bias"
+        case .ffnNorm: suffix = "post_attention_layernorm.weight"
+        case .gate: suffix = "mlp.gate_proj.weight"
+        case .up: suffix = "mlp.up_proj.weight"
+        case .down: suffix = "mlp.down_proj.weight"
+        }
+        return "model.layers.\(i).\(suffix)"
+    }
 }
 
 /// Weights of one transformer block, in place in the model file.
@@ -67,32 +170,37 @@ public final class DecoderTransformer: Sendable {
     let outputNorm: [Float]
     let output: WeightMatrix
 
-    public init(gguf: GGUFFile, config c: DecoderConfig) throws {
-        let w = Weights(gguf)
+    public convenience init(gguf: GGUFFile, config c: DecoderConfig) throws {
+        try self.init(store: gguf, config: c, names: .gguf)
+    }
+
+    init(store: any TensorStore, config c: DecoderConfig, names n: DecoderTensorNames) throws {
+        let w = Weights(store)
         config = c
-        file = gguf
-        embedding = try w.matrix("token_embd.weight", rows: c.vocabularySize, cols: c.hiddenSize)
+        file = store
+        embedding = try w.matrix(n.embedding, rows: c.vocabularySize, cols: c.hiddenSize)
         layers = try (0..<c.layers).map { i in
-            let b = "blk.\(i)."
+            func name(_ r: DecoderTensorNames.Role) -> String { n.layer(i, r) }
+            func bias(_ r: DecoderTensorNames.Role, _ count: Int) throws -> [Float]? {
+                c.attentionBias ? try w.vector(name(r), count: count) : try w.optionalVector(name(r), count: count)
+            }
             return DecoderLayer(
-                attnNorm: try w.vector(b + "attn_norm.weight", count: c.hiddenSize),
-                wq: try w.matrix(b + "attn_q.weight", rows: c.qDim, cols: c.hiddenSize),
-                wk: try w.matrix(b + "attn_k.weight", rows: c.kvDim, cols: c.hiddenSize),
-                wv: try w.matrix(b + "attn_v.weight", rows: c.kvDim, cols: c.hiddenSize),
-                wo: try w.matrix(b + "attn_output.weight", rows: c.hiddenSize, cols: c.qDim),
-                bq: c.attentionBias ? try w.vector(b + "attn_q.bias", count: c.qDim) : try w.optionalVector(b + "attn_q.bias", count: c.qDim),
-                bk: c.attentionBias ? try w.vector(b + "attn_k.bias", count: c.kvDim) : try w.optionalVector(b + "attn_k.bias", count: c.kvDim),
-                bv: c.attentionBias ? try w.vector(b + "attn_v.bias", count: c.kvDim) : try w.optionalVector(b + "attn_v.bias", count: c.kvDim),
-                ffnNorm: try w.vector(b + "ffn_norm.weight", count: c.hiddenSize),
-                gate: try w.matrix(b + "ffn_gate.weight", rows: c.feedForwardSize, cols: c.hiddenSize),
-                up: try w.matrix(b + "ffn_up.weight", rows: c.feedForwardSize, cols: c.hiddenSize),
-                down: try w.matrix(b + "ffn_down.weight", rows: c.hiddenSize, cols: c.feedForwardSize))
+                attnNorm: try w.vector(name(.attnNorm), count: c.hiddenSize),
+                wq: try w.matrix(name(.q), rows: c.qDim, cols: c.hiddenSize),
+                wk: try w.matrix(name(.k), rows: c.kvDim, cols: c.hiddenSize),
+                wv: try w.matrix(name(.v), rows: c.kvDim, cols: c.hiddenSize),
+                wo: try w.matrix(name(.o), rows: c.hiddenSize, cols: c.qDim),
+                bq: try bias(.qBias, c.qDim),
+                bk: try bias(.kBias, c.kvDim),
+                bv: try bias(.vBias, c.kvDim),
+                ffnNorm: try w.vector(name(.ffnNorm), count: c.hiddenSize),
+                gate: try w.matrix(name(.gate), rows: c.feedForwardSize, cols: c.hiddenSize),
+                up: try w.matrix(name(.up), rows: c.feedForwardSize, cols: c.hiddenSize),
+                down: try w.matrix(name(.down), rows: c.hiddenSize, cols: c.feedForwardSize))
         }
-        outputNorm = try w.vector("output_norm.weight", count: c.hiddenSize)
-        // Tied embeddings: without output.weight the embedding matrix doubles as the LM head.
-        output = w.has("output.weight")
-            ? try w.matrix("output.weight", rows: c.vocabularySize, cols: c.hiddenSize)
-            : embedding
+        outputNorm = try w.vector(n.outputNorm, count: c.hiddenSize)
+        // Tied embeddings: without an output matrix the embedding matrix doubles as the LM head.
+        output = w.has(n.output) ? try w.matrix(n.output, rows: c.vocabularySize, cols: c.hiddenSize) : embedding
     }
 
     public var tiedEmbeddings: Bool { output.name == embedding.name }
