@@ -57,3 +57,16 @@ public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointe
         i += 1
     }
 }
+
+/// LayerNorm of one row in place: `(x - mean) / sqrt(var + eps) * weight + bias`.
+@inlinable
+public func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], _ bias: [Float], count n: Int, eps: Float) {
+    var mean: Double = 0
+    for i in 0..<n { mean += Double(x[i]) }
+    mean /= Double(n)
+    var variance: Double = 0
+    for i in 0..<n { variance += (Double(x[i]) - mean) * (Double(x[i]) - mean) }
+    variance /= Double(n)
+    let inv = 1 / (variance + Double(eps)).squareRoot()
+    for i in 0..<n { x[i] = Float((Double(x[i]) - mean) * inv) * weight[i] + bias[i] }
+}

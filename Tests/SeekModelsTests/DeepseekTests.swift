@@ -17,7 +17,7 @@ import SeekTestSupport
         let prompts: [Prompt]
     }
 
-    static let models = ["v3-tiny", "v2-lite-tiny", "v2-glg-tiny", "v3-tiny-fp8"]
+    static let models = ["v3-tiny", "v2-lite-tiny", "v2-glg-tiny", "v3-tiny-fp8", "v32-tiny"]
 
     private func load(_ name: String) throws -> any Architecture {
         try loadArchitecture(HuggingFaceFolder(path: Fixtures.url("deepseek/\(name)").path))

@@ -36,6 +36,12 @@ public struct DeepseekConfig: Sendable {
     public var contextLength: Int
     public var rope: RoPE
     public var softmaxScale: Float
+    /// DeepSeek-V3.2's lightning indexer (DSA): nil for V2/V3.
+    public var indexer: IndexerConfig?
+
+    public struct IndexerConfig: Sendable {
+        public var heads, headDim, topK: Int
+    }
 
     var qHeadDim: Int { nopeDim + ropeDim }
     func isMoE(_ layer: Int) -> Bool { routedExperts > 0 && layer >= firstDenseLayers }
@@ -80,8 +86,11 @@ public struct DeepseekConfig: Sendable {
             throw fail("moe_layer_freq \(try int("moe_layer_freq", 1)) is not supported (every released model uses 1)")
         }
         switch modelType {
-        case "deepseek_v3":
+        case "deepseek_v3", "deepseek_v32":
             routing = .sigmoidNoAuxTC
+            if modelType == "deepseek_v32" {
+                indexer = IndexerConfig(heads: try int("index_n_heads"), headDim: try int("index_head_dim"), topK: try int("index_topk"))
+            }
         case "deepseek_v2":
             let method = c["topk_method"] as? String ?? "greedy"
             switch method {
@@ -96,6 +105,11 @@ public struct DeepseekConfig: Sendable {
         }
         guard hiddenSize > 0, layers > 0, heads > 0, kvLoraRank > 0, ropeDim > 0, ropeDim % 2 == 0, nopeDim >= 0, valueDim > 0 else {
             throw fail("inconsistent attention sizes")
+        }
+        if let ix = indexer {
+            guard ix.heads > 0, ix.headDim >= ropeDim, ix.topK > 0, qLoraRank != nil else {
+                throw fail("indexer needs index_n_heads > 0, index_head_dim >= qk_rope_head_dim, index_topk > 0 and a q_lora_rank")
+            }
         }
         if routedExperts > 0 {
             guard expertsPerToken > 0, expertsPerToken <= routedExperts, moeIntermediateSize > 0 else {
@@ -219,7 +233,18 @@ struct FeedForward {
     let gate, up, down: WeightMatrix
 }
 
+/// V3.2's indexer: its own query (from MLA's normed q latent), a LayerNorm'd single key,
+/// and per-head weights.
+struct IndexerLayer {
+    let wqB: WeightMatrix           // (heads * headDim, q_lora_rank)
+    let wk: WeightMatrix            // (headDim, hidden)
+    let kNormWeight: [Float]
+    let kNormBias: [Float]
+    let weightsProj: WeightMatrix   // (heads, hidden)
+}
+
 struct DeepseekLayer {
+    let indexer: IndexerLayer?
     let inputNorm: [Float]
     let qProj: WeightMatrix?            // (H*(dn+dr), hidden) without q_lora
     let qA: WeightMatrix?               // (r_q, hidden)
@@ -240,7 +265,7 @@ struct DeepseekLayer {
 
 public final class DeepseekV2: Architecture {
     public static let ggufArchitectures = ["deepseek2"]
-    public static let huggingFaceModelTypes = ["deepseek_v2", "deepseek_v3"]
+    public static let huggingFaceModelTypes = ["deepseek_v2", "deepseek_v3", "deepseek_v32"]
 
     public let config: DeepseekConfig
     let store: any TensorStore
@@ -248,6 +273,10 @@ public final class DeepseekV2: Architecture {
     let layers: [DeepseekLayer]
     let finalNorm: [Float]
     let lmHead: WeightMatrix
+    /// The indexer rotates NeoX-style (half split) with the same frequencies as MLA.
+    var indexerRope: RoPE {
+        RoPE(style: .neox, dimensions: config.rope.dimensions, base: config.rope.base, scaling: config.rope.scaling)
+    }
 
     /// llama.cpp's `deepseek2` GGUF: either one `attn_kv_b` (older converters) or the split
     /// `attn_k_b` (per head, transposed) and `attn_v_b`; experts as 3-D `ffn_*_exps` tensors.
@@ -289,6 +318,7 @@ public final class DeepseekV2: Architecture {
                 experts = (0..<c.routedExperts).map { FeedForward(gate: gates[$0], up: ups[$0], down: downs[$0]) }
             }
             return DeepseekLayer(
+                indexer: nil,
                 inputNorm: try w.vector(b + "attn_norm.weight", count: c.hiddenSize),
                 qProj: c.qLoraRank == nil ? try w.matrix(b + "attn_q.weight", rows: H * c.qHeadDim, cols: c.hiddenSize) : nil,
                 qA: try c.qLoraRank.map { try w.matrix(b + "attn_q_a.weight", rows: $0, cols: c.hiddenSize) },
@@ -325,7 +355,18 @@ public final class DeepseekV2: Architecture {
                             down: try w.matrix(prefix + "down_proj.weight", rows: c.hiddenSize, cols: width))
             }
             let moe = c.isMoE(i)
+            var indexer: IndexerLayer?
+            if let ix = c.indexer, let r = c.qLoraRank {
+                let n = a + "indexer."
+                indexer = IndexerLayer(
+                    wqB: try w.matrix(n + "wq_b.weight", rows: ix.heads * ix.headDim, cols: r),
+                    wk: try w.matrix(n + "wk.weight", rows: ix.headDim, cols: c.hiddenSize),
+                    kNormWeight: try w.vector(n + "k_norm.weight", count: ix.headDim),
+                    kNormBias: try w.vector(n + "k_norm.bias", count: ix.headDim),
+                    weightsProj: try w.matrix(n + "weights_proj.weight", rows: ix.heads, cols: c.hiddenSize))
+            }
             return DeepseekLayer(
+                indexer: indexer,
                 inputNorm: try w.vector(p + "input_layernorm.weight", count: c.hiddenSize),
                 qProj: c.qLoraRank == nil ? try w.matrix(a + "q_proj.weight", rows: H * c.qHeadDim, cols: c.hiddenSize) : nil,
                 qA: try c.qLoraRank.map { try w.matrix(a + "q_a_proj.weight", rows: $0, cols: c.hiddenSize) },
@@ -373,8 +414,9 @@ public final class DeepseekV2: Architecture {
         ]
     }
 
+    /// The latent and RoPE key per token; V3.2 also keeps the indexer's key in the value slot.
     public func makeCache(capacity: Int) -> KVCache {
-        KVCache(layers: config.layers, kvDim: config.kvLoraRank + config.ropeDim, valueDim: 0, capacity: capacity)
+        KVCache(layers: config.layers, kvDim: config.kvLoraRank + config.ropeDim, valueDim: config.indexer?.headDim ?? 0, capacity: capacity)
     }
 
     public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
@@ -421,6 +463,12 @@ public final class DeepseekV2: Architecture {
                 c.rope.apply(dst + rkv, table: cs)
                 for h in 0..<H { c.rope.apply(q + t * qDim + h * c.qHeadDim + dn, table: cs) }
             }
+            // V3.2: the indexer picks, per query, the keys MLA may attend to.
+            var selections: [[Int]]?
+            if let ix = layer.indexer, let cfg = c.indexer {
+                selections = indexerSelect(ix, cfg, qa: qa, xn: xn, tokens: T, start: p0, cache: cache.values[li],
+                                           ropeTable: ropeTable, ws: &ws, pool: pool)
+            }
             // Absorbed attention, one (token, head) per item.
             let kvB = layer.kvB
             let scale = c.softmaxScale
@@ -440,14 +488,15 @@ public final class DeepseekV2: Architecture {
                             // q_lat = W_UK^T q_nope
                             qLat.initialize(repeating: 0, count: rkv)
                             for i in 0..<dn { axpy(qh[i], wK + i * rkv, qLat, count: rkv) }
-                            let n = n0 + t + 1
-                            for s in 0..<n {
-                                let row = cacheRows + s * latent
-                                scores[s] = (dotF32(qLat, row, rkv) + dotF32(qh + dn, row + rkv, dr)) * scale
+                            let keys = selections?[t]
+                            let n = keys?.count ?? (n0 + t + 1)
+                            for k in 0..<n {
+                                let row = cacheRows + (keys?[k] ?? k) * latent
+                                scores[k] = (dotF32(qLat, row, rkv) + dotF32(qh + dn, row + rkv, dr)) * scale
                             }
                             softmax(scores, count: n)
                             oLat.initialize(repeating: 0, count: rkv)
-                            for s in 0..<n { axpy(scores[s], cacheRows + s * latent, oLat, count: rkv) }
+                            for k in 0..<n { axpy(scores[k], cacheRows + (keys?[k] ?? k) * latent, oLat, count: rkv) }
                             let o = att + t * H * dv + h * dv
                             for j in 0..<dv { o[j] = dotF32(wV + j * rkv, oLat, rkv) }
                         }
@@ -469,6 +518,56 @@ public final class DeepseekV2: Architecture {
 
         return outputLogits(x, scratch: xn, tokens: T, width: d, allPositions: allPositions,
                             norm: finalNorm, eps: c.rmsEps, head: lmHead, pool: pool)
+    }
+
+    /// DSA indexer: `score[t,s] = sum_h w[t,h]·n^-1/2 · relu(qI[t,h]·kI[s] · d^-1/2)` over the
+    /// causal keys; each query keeps its top `index_topk` keys (all of them while it has
+    /// fewer). qI and kI get NeoX RoPE on their first qk_rope_head_dim dims; kI is
+    /// LayerNorm'd (eps 1e-6, with bias) and cached.
+    private func indexerSelect(_ ix: IndexerLayer, _ cfg: DeepseekConfig.IndexerConfig, qa: UnsafeMutablePointer<Float>,
+                               xn: UnsafeMutablePointer<Float>, tokens T: Int, start p0: Int, cache: UnsafeMutablePointer<Float>,
+                               ropeTable: UnsafeMutablePointer<Float>, ws: inout Workspace, pool: ThreadPool) -> [[Int]] {
+        let nI = cfg.heads, dI = cfg.headDim, dr = config.ropeDim
+        let q = ws.buffer("ix.q", T * nI * dI)
+        let k = ws.buffer("ix.k", T * dI)
+        let w = ws.buffer("ix.w", T * nI)
+        matmul(ix.wqB, qa, tokens: T, q, pool: pool)
+        matmul(ix.wk, xn, tokens: T, k, pool: pool)
+        matmul(ix.weightsProj, xn, tokens: T, w, pool: pool)
+        let headScale = 1 / Float(nI).squareRoot(), dotScale = 1 / Float(dI).squareRoot()
+        for t in 0..<T {
+            let cs = ropeTable + t * dr
+            layerNorm(k + t * dI, ix.kNormWeight, ix.kNormBias, count: dI, eps: 1e-6)
+            indexerRope.apply(k + t * dI, table: cs)
+            for h in 0..<nI { indexerRope.apply(q + (t * nI + h) * dI, table: cs) }
+            for h in 0..<nI { w[t * nI + h] *= headScale }
+            (cache + (p0 + t) * dI).update(from: k + t * dI, count: dI)
+        }
+        var result = [[Int]](repeating: [], count: T)
+        result.withUnsafeMutableBufferPointer { out in
+            let outBase = out.baseAddress!
+            pool.parallelFor(T) { range in
+                for t in range {
+                    let n = p0 + t + 1
+                    if n <= cfg.topK {
+                        (outBase + t).initialize(to: Array(0..<n))
+                        continue
+                    }
+                    var scores = [Float](repeating: 0, count: n)
+                    for s in 0..<n {
+                        var total: Float = 0
+                        for h in 0..<nI {
+                            let dot = dotF32(q + (t * nI + h) * dI, cache + s * dI, dI) * dotScale
+                            total += w[t * nI + h] * max(0, dot)
+                        }
+                        scores[s] = total
+                    }
+                    let top = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }.prefix(cfg.topK)
+                    (outBase + t).initialize(to: top.sorted())
+                }
+            }
+        }
+        return result
     }
 
     /// `out = down(silu(gate x) * up x)` for `tokens` rows of x.
