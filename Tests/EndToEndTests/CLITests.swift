@@ -213,3 +213,21 @@ private func tempFile(_ name: String) -> String {
         #expect(r.status == 0 && r.stdout.contains("\"tokens\":[]"), "\(r.stderr)")
     }
 }
+
+@Suite struct DeepseekCLITests {
+    /// info, logits and generate work on DeepSeek models from a folder and from GGUF.
+    @Test(.enabled(if: CLI.available), arguments: ["deepseek/v3-tiny", "deepseek/gguf/v3-tiny-f32.gguf"])
+    func infoLogitsAndGenerate(_ model: String) throws {
+        let path = Fixtures.url(model).path
+        let info = try CLI.run(["info", "-m", path])
+        #expect(info.status == 0, "\(info.stderr)")
+        for s in ["MLA, 4 heads", "kv_lora 32", "8 routed experts", "480 bytes/token"] { #expect(info.stdout.contains(s), "info lacks \(s): \(info.stdout)") }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("swiftseek-ds-\(getpid()).f32").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let l = try CLI.run(["logits", "-m", path, "--tokens", "5,6,7", "--output", out, "--all-positions"])
+        #expect(l.status == 0, "\(l.stderr)")
+        #expect((try FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) == 3 * 256 * 4)
+        let g = try CLI.run(["generate", "-m", path, "--tokens", "5,6,7", "--max-tokens", "6", "--temperature", "0", "--ignore-eos", "--json"])
+        #expect(g.status == 0 && g.stdout.contains("\"tokens\":["), "\(g.stderr)")
+    }
+}
