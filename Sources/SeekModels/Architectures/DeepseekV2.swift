@@ -128,16 +128,20 @@ public struct DeepseekConfig: Sendable {
         func p(_ k: String) -> Double? { (params[k] as? Double) ?? (params[k] as? Int).map(Double.init) }
         func g(_ s: Double, _ m: Double) -> Double { s <= 1 ? 1 : 0.1 * m * Foundation.log(s) + 1 }
         var scale = 1 / Double(nopeDim + ropeDim).squareRoot()
+        // V3's `rope_interleave` (default true) rotates adjacent pairs like V2 (it only stores
+        // the result de-interleaved, which leaves every score unchanged); false means NeoX
+        // half-split pairs, for checkpoints whose weights were permuted for it.
+        let style: RoPE.Style = modelType == "deepseek_v3" && (c["rope_interleave"] as? Bool) == false ? .neox : .normal
         switch type {
         case "default":
-            rope = RoPE(style: .normal, dimensions: ropeDim, base: theta)
+            rope = RoPE(style: style, dimensions: ropeDim, base: theta)
         case "yarn":
             guard let factor = p("factor"), let orig = p("original_max_position_embeddings") else {
                 throw fail("yarn rope scaling needs 'factor' and 'original_max_position_embeddings'")
             }
             let mscale = p("mscale") ?? 1, mscaleAll = p("mscale_all_dim") ?? 0
             let attentionFactor = p("attention_factor") ?? (mscale != 0 && mscaleAll != 0 ? g(factor, mscale) / g(factor, mscaleAll) : g(factor, 1))
-            rope = RoPE(style: .normal, dimensions: ropeDim, base: theta,
+            rope = RoPE(style: style, dimensions: ropeDim, base: theta,
                         scaling: .yarn(factor: factor, originalContext: Int(orig), betaFast: p("beta_fast") ?? 32,
                                        betaSlow: p("beta_slow") ?? 1, magnitude: attentionFactor))
             if mscaleAll != 0 && factor > 1 {
