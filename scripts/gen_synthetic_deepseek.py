@@ -5,7 +5,7 @@ The file is NOT a fixture of the repository (it is ~1 GB): it goes to
 
     $SWIFTSEEK_HOME/synthetic/deepseek-v3-synthetic-<type>.gguf     (SWIFTSEEK_HOME default ~/.cache/swiftseek)
 
-unless --out is given.  Types: q8_0 (default) and f16.
+unless --out is given.  Types: q8_0 (default), f16 and q4_k.
 
 Layout.  Tensor names, shapes (ggml ne order), tensor order, tensor types and metadata keys (names, value
 types and order) mirror what llama.cpp's converter (convert_hf_to_gguf.py of llama-cpp-python 0.3.36, the
@@ -21,6 +21,11 @@ Tests/Fixtures/deepseek/gguf/v3-tiny-{f32,q8_0}.gguf:
     ffn_gate_inp (router) stay F32, every other 2-D/3-D weight is Q8_0 (resp. F16); a tensor whose row
     (ne0) is not a multiple of the Q8_0 block falls back to F16, as in the converter (none does with the
     default shape);
+  * --type q4_k (no converter outtype; a llama-quantize-like mix, general.file_type MOSTLY_Q4_K_M): every
+    such weight whose row (ne0) is a multiple of the 256-value K-quant super-block is Q4_K, the others fall
+    back to Q8_0 (F16 if not even a multiple of 32) -- with the default shape the Q8_0 ones are attn_q_b
+    (ne0 = q_lora_rank 384), attn_k_b (ne0 = qk_nope_head_dim 64), ffn_down_exps and ffn_down_shexp
+    (ne0 = moe_intermediate_size 384); token_embd and output are Q4_K;
   * tokenizer: the tiny fixtures' 256-token byte-level gpt2 vocabulary (ids 0/1 = "\\x00"/"\\x01" control
     tokens = bos/eos, ids 2..255 the GPT-2 byte alphabet, no merges, pre "deepseek-v3"), padded up to
     vocab_size with normal placeholder tokens "<|t12345|>".
@@ -38,11 +43,14 @@ so every type (q8_0 / f16) holds the same underlying values and memory stays at 
 deviations keep activations O(1): 1/sqrt(fan_in) for projections (fan_in = ne0, except attn_k_b whose
 HF fan-in is kv_lora_rank), 1 for token_embd, norms = 1, router 1/sqrt(hidden), router bias std 0.05.
 
-Q4_K is not offered: gguf-py (0.19 in /work/refenv) implements Q4_K dequantization only
-(gguf.quants.quantize raises NotImplementedError), and llama.cpp's converter has no q4_k outtype either.
+Q4_K: gguf-py (0.19 in /work/refenv) implements Q4_K dequantization only (gguf.quants.quantize raises
+NotImplementedError), so quantize_q4_k below is our own vectorized encoder: a plain min/max fit per 32-value
+sub-block (not llama.cpp's iterative scale search; a valid encoding with somewhat larger error).
+--test-q4k checks it against gguf-py's Q4_K dequantizer (exact round trip of hand-made blocks, edge cases,
+relative RMS error on random data) and exits.
 
-    /work/refenv/bin/python scripts/gen_synthetic_deepseek.py [--type q8_0|f16] [--out PATH] [--seed N]
-                                                               [--check] [--check-only]
+    /work/refenv/bin/python scripts/gen_synthetic_deepseek.py [--type q8_0|f16|q4_k] [--out PATH] [--seed N]
+                                                               [--check] [--check-only] [--test-q4k]
 
 --check reads the written file back: compares metadata keys/value types and per-layer tensor naming with the
 tiny reference fixture (when present), then runs an approximate numpy forward pass over a few tokens
@@ -102,6 +110,7 @@ FILE_STEM = "deepseek-v3-synthetic"
 TYPES = {  # --type -> (weight qtype, general.file_type)
     "q8_0": (QT.Q8_0, gguf.LlamaFileType.MOSTLY_Q8_0),
     "f16": (QT.F16, gguf.LlamaFileType.MOSTLY_F16),
+    "q4_k": (QT.Q4_K, gguf.LlamaFileType.MOSTLY_Q4_K_M),  # Q4_K + Q8_0 fallbacks: no exact ftype exists
 }
 CHUNK_ELEMENTS = 1 << 22  # rows per generation chunk = CHUNK_ELEMENTS // ne0 (fixed: part of the seeding)
 ROUTER_BIAS_STD = 0.05
@@ -183,6 +192,8 @@ def plan(c: dict) -> list[Spec]:
 def tensor_type(spec: Spec, wtype: QT) -> QT:
     if not spec.quant or len(spec.ne) <= 1 or spec.name.endswith("_norm.weight"):
         return QT.F32
+    if wtype == QT.Q4_K and spec.ne[0] % gguf.GGML_QUANT_SIZES[QT.Q4_K][0] != 0:
+        wtype = QT.Q8_0  # row not a whole number of 256-value super-blocks
     if wtype not in (QT.F32, QT.F16):
         block, _ = gguf.GGML_QUANT_SIZES[wtype]
         if spec.ne[0] % block != 0:
@@ -221,6 +232,138 @@ def param_counts(specs: list[Spec], c: dict) -> dict:
     active = total - cats["routed_experts"] + cats["routed_experts"] * k // E
     return dict(cats=cats, total=total, active=active, active_no_embed=active - cats["embed"],
                 total_no_embed=total - cats["embed"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Q4_K encoder
+#
+# Block of QK_K = 256 values, 144 bytes: d (f16) | dmin (f16) | scales[12] | qs[128].  Sub-block j (32 values,
+# j = 0..7) decodes as  d * sc_j * q - dmin * m_j  with 6-bit sc_j, m_j and 4-bit q.  scales[12] packs the
+# sixteen 6-bit numbers:  bytes 0..3 = sc_0..3 (low 6 bits) | top 2 bits of sc_4..7 in bits 6..7,
+# bytes 4..7 = m_0..3 | top 2 bits of m_4..7 in bits 6..7,  bytes 8..11 = low nibble of sc_4..7 | low nibble
+# of m_4..7 << 4.  qs: four 32-byte groups, group g holds sub-block 2g in the low nibbles and 2g+1 in the high.
+
+QK_K = 256
+
+
+def quantize_q4_k(x: np.ndarray) -> np.ndarray:
+    """Q4_K blocks (uint8, last axis ne0 // 256 * 144) of a float array whose last axis is a multiple of 256.
+
+    Per sub-block: min offset m = -min(0, min x), scale s = (max x + m) / 15; per super-block d = max s / 63,
+    dmin = max m / 63 (both f16), sc = round(s / d), m_q = round(m / dmin) (6 bits), then
+    q = clamp(round((x + dmin m_q) / (d sc)), 0, 15).  Zero scales give q = 0 / sc = 0 / m_q = 0."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[-1] % QK_K:
+        raise ValueError(f"Q4_K needs rows that are a multiple of {QK_K}, got {x.shape[-1]}")
+    nb = x.size // QK_K
+    xb = x.reshape(nb, 8, 32)
+
+    lo = np.minimum(xb.min(axis=-1), np.float32(0))  # [nb, 8], <= 0
+    m = -lo
+    s = (xb.max(axis=-1) - lo) / np.float32(15)
+    d = (s.max(axis=-1) / np.float32(63)).astype("<f2")  # [nb]
+    dmin = (m.max(axis=-1) / np.float32(63)).astype("<f2")
+    df = d.astype(np.float32)[:, None]
+    dmf = dmin.astype(np.float32)[:, None]
+
+    zero = np.zeros_like(s)
+    sc = np.clip(np.rint(np.divide(s, df, out=zero.copy(), where=df > 0)), 0, 63).astype(np.uint8)
+    mq = np.clip(np.rint(np.divide(m, dmf, out=zero.copy(), where=dmf > 0)), 0, 63).astype(np.uint8)
+    scale = (df * sc)[..., None]  # [nb, 8, 1] effective sub-block scale and offset, as decoded
+    offset = (dmf * mq)[..., None]
+    q = np.divide(xb + offset, scale, out=np.zeros_like(xb), where=scale > 0)
+    q = np.clip(np.rint(q), 0, 15).astype(np.uint8).reshape(nb, 4, 2, 32)
+
+    out = np.empty((nb, 144), dtype=np.uint8)
+    out[:, 0:2] = d.view(np.uint8).reshape(nb, 2)
+    out[:, 2:4] = dmin.view(np.uint8).reshape(nb, 2)
+    lo4, hi4 = slice(0, 4), slice(4, 8)
+    out[:, 4:8] = (sc[:, lo4] & 63) | ((sc[:, hi4] >> 4) << 6)
+    out[:, 8:12] = (mq[:, lo4] & 63) | ((mq[:, hi4] >> 4) << 6)
+    out[:, 12:16] = (sc[:, hi4] & 15) | ((mq[:, hi4] & 15) << 4)
+    out[:, 16:144] = (q[:, :, 0, :] | (q[:, :, 1, :] << 4)).reshape(nb, 128)
+    return out.reshape(x.shape[:-1] + (x.shape[-1] // QK_K * 144,))
+
+
+def _pack_q4_k_block(d: float, dmin: float, sc: list[int], mq: list[int], q: np.ndarray) -> bytes:
+    """One Q4_K block written out byte by byte from the layout description (reference for --test-q4k)."""
+    scales = [0] * 12
+    for j in range(8):
+        if j < 4:
+            scales[j] = sc[j] & 63
+            scales[j + 4] = mq[j] & 63
+        else:
+            scales[j + 4] = (sc[j] & 0xF) | ((mq[j] & 0xF) << 4)
+            scales[j - 4] |= (sc[j] >> 4) << 6
+            scales[j] |= (mq[j] >> 4) << 6
+    qs = bytearray(128)
+    for g in range(4):
+        for i in range(32):
+            qs[32 * g + i] = int(q[2 * g, i]) | (int(q[2 * g + 1, i]) << 4)
+    return np.array([d, dmin], dtype="<f2").tobytes() + bytes(scales) + bytes(qs)
+
+
+def test_q4_k() -> None:
+    """Our encoder against gguf-py's Q4_K dequantizer (the ground truth for the format)."""
+    deq = lambda b: gguf.quants.dequantize(b, QT.Q4_K)  # noqa: E731
+    rng = np.random.default_rng(1234)
+
+    # 1. hand-made blocks: x = d sc_j q - dmin m_j with every sub-block using q = 0 and 15, max sc and m = 63
+    #    and power-of-two d, dmin -- the encoder must recover exactly these parameters and bytes.
+    cases = [
+        (2.0 ** -6, 2.0 ** -7, [63, 17, 5, 40, 33, 1, 48, 22], [9, 63, 30, 2, 50, 0, 63, 31]),
+        (2.0 ** -3, 2.0 ** -5, [1, 63, 16, 32, 63, 48, 31, 15], [63, 0, 1, 47, 16, 32, 61, 15]),
+        (2.0 ** -8, 2.0 ** -8, [63] * 8, [63] * 8),
+    ]
+    for d, dmin, sc, mq in cases:
+        q = rng.integers(0, 16, size=(8, 32))
+        q[:, 0], q[:, 1] = 0, 15
+        x = (np.float32(d) * np.array(sc, np.float32)[:, None] * q
+             - np.float32(dmin) * np.array(mq, np.float32)[:, None]).astype(np.float32).reshape(1, QK_K)
+        ref = _pack_q4_k_block(d, dmin, sc, mq, q)
+        got = quantize_q4_k(x)
+        assert got.tobytes() == ref, "Q4_K encoder bytes differ from the hand-packed block"
+        assert np.array_equal(deq(np.frombuffer(ref, np.uint8).reshape(1, 144)), x), "gguf-py decodes differently"
+        assert np.array_equal(deq(got), x)
+    print(f"Q4_K hand-made blocks: {len(cases)} exact round trips (bytes = hand-packed reference, "
+          f"gguf-py dequantize = x)")
+
+    # 2. edge cases: zeros, constants, all-positive / all-negative sub-blocks, a zero sub-block
+    e = np.zeros((6, QK_K), np.float32)
+    e[1] = -0.75
+    e[2] = 0.5
+    e[3] = np.abs(rng.standard_normal(QK_K))
+    e[4] = -np.abs(rng.standard_normal(QK_K))
+    e[5] = rng.standard_normal(QK_K)
+    e[5, 64:96] = 0
+    de = deq(quantize_q4_k(e))
+    assert np.all(np.isfinite(de)) and np.array_equal(de[0], e[0])
+    err = np.abs(de - e).max(axis=-1)
+    print("Q4_K edge cases (zeros, const -0.75, const 0.5, all >= 0, all <= 0, zero sub-block): max |err| "
+          + ", ".join(f"{v:.3g}" for v in err))
+    assert np.all(err <= 0.2 * np.maximum(np.abs(e).max(axis=-1), 1e-30) + 1e-6)
+
+    # 3. random data: relative RMS error (Q8_0 and unquantized-scale Q4 for scale)
+    def rel(a, b):
+        return float(np.sqrt(np.mean((a.astype(np.float64) - b) ** 2) / np.mean(b.astype(np.float64) ** 2)))
+
+    for label, x in [
+        ("normal(0, 0.03), 4096 x 1024", (rng.standard_normal((4096, 1024)) * 0.03).astype(np.float32)),
+        ("normal, per-row std 1e-3..10", (rng.standard_normal((1024, 1024))
+                                          * 10 ** rng.uniform(-3, 1, (1024, 1))).astype(np.float32)),
+        ("uniform(-1, 1)", rng.uniform(-1, 1, (1024, 1024)).astype(np.float32)),
+        ("normal + 1 (all-positive-ish)", (rng.standard_normal((1024, 1024)) + 1).astype(np.float32)),
+    ]:
+        t0 = time.perf_counter()
+        b = quantize_q4_k(x)
+        dt = time.perf_counter() - t0
+        y = deq(b.reshape(-1, 144)).reshape(x.shape)
+        r = rel(y, x)
+        r8 = rel(gguf.quants.dequantize(gguf.quants.quantize(x, QT.Q8_0), QT.Q8_0), x)
+        print(f"Q4_K random {label:32s}: rel RMS err {r:.4f} (Q8_0 {r8:.4f}); "
+              f"{x.size / dt / 1e6:.0f} M values/s")
+        assert r < 0.12, r
+    print("Q4_K self-test OK")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -326,7 +469,7 @@ def generate(spec: Spec, qtype: QT, seed: int) -> np.ndarray:
         r1 = min(rows, r0 + step)
         x = rng.standard_normal((r1 - r0, ne0), dtype=np.float32)
         x *= std
-        out[r0:r1] = gguf.quants.quantize(x, qtype)
+        out[r0:r1] = quantize_q4_k(x) if qtype == QT.Q4_K else gguf.quants.quantize(x, qtype)
     return out.reshape(spec.np_shape[:-1] + (out.shape[-1],))
 
 
@@ -539,7 +682,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--check", action="store_true", help="read the file back and run a small numpy forward pass")
     ap.add_argument("--check-only", action="store_true", help="only check an existing file")
+    ap.add_argument("--test-q4k", action="store_true", help="self-test the Q4_K encoder against gguf-py, exit")
     args = ap.parse_args()
+    if args.test_q4k:
+        test_q4_k()
+        return
     out = args.out or default_out(args.type)
     if not args.check_only:
         write(out, args.type, args.seed, CONFIG)
