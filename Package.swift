@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
     ],
     targets: [
         // Parsing of model files only: GGUF (and later safetensors, config.json). No math.
@@ -26,9 +27,19 @@ let package = Package(
         .target(name: "SeekModels", dependencies: ["SeekFormats", "SeekKernels"]),
         // Sampling, stop detection, generation loop, model store.
         .target(name: "SeekEngine", dependencies: ["SeekFormats", "SeekKernels", "SeekTokenizers", "SeekTemplates", "SeekModels"]),
+        // The DeepSeek/OpenAI-compatible HTTP API on Hummingbird.
+        .target(
+            name: "SeekServer",
+            dependencies: [
+                "SeekEngine", "SeekTemplates", "SeekTokenizers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "swiftseek",
             dependencies: [
+                "SeekServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 "SeekEngine", "SeekKernels", "SeekFormats", "SeekTokenizers", "SeekTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -41,6 +52,10 @@ let package = Package(
         .testTarget(name: "SeekTemplatesTests", dependencies: ["SeekTemplates", "SeekTestSupport"]),
         .testTarget(name: "SeekModelsTests", dependencies: ["SeekModels", "SeekFormats", "SeekKernels", "SeekTestSupport"]),
         .testTarget(name: "SeekEngineTests", dependencies: ["SeekEngine", "SeekModels", "SeekKernels", "SeekTestSupport"]),
+        .testTarget(
+            name: "SeekServerTests",
+            dependencies: ["SeekServer", "SeekEngine", "SeekTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         // Runs the built `swiftseek` binary on real models (see scripts/test.sh).
         .testTarget(name: "EndToEndTests", dependencies: ["SeekTestSupport"]),
     ],

@@ -30,10 +30,9 @@ public final class LoadedModel: Sendable {
         path = folder.path
         gguf = nil
         architecture = try loadArchitecture(folder)
+        // Hugging Face tokenizers may add tokens past the model's vocabulary (a pad token);
+        // such ids are rejected by the forward pass with a clear error if they ever occur.
         tokenizer = try loadTokenizer(huggingFace: folder.path)
-        guard tokenizer.vocabularySize <= architecture.vocabularySize else {
-            throw ModelError("\(path): the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(architecture.vocabularySize)")
-        }
         // tokenizer_config.json: "chat_template" is a string, or a list of {name, template}.
         let configURL = URL(fileURLWithPath: folder.path).appendingPathComponent("tokenizer_config.json")
         var template: ChatTemplate?

@@ -24,7 +24,7 @@ public indirect enum Value: Sendable {
         return false
     }
 
-    var isNone: Bool {
+    public var isNone: Bool {
         if case .none = self { return true }
         return false
     }

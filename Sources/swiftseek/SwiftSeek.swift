@@ -9,7 +9,7 @@ struct SwiftSeek: AsyncParsableCommand {
         commandName: "swiftseek",
         abstract: "Run DeepSeek-family and other GGUF language models locally.",
         version: "0.1.0",
-        subcommands: [Chat.self, Generate.self, Template.self, Logits.self, Tokenize.self, Detokenize.self, Info.self, Pull.self, List.self, Bench.self, BenchTokenizer.self]
+        subcommands: [Chat.self, Serve.self, Generate.self, Template.self, Logits.self, Tokenize.self, Detokenize.self, Info.self, Pull.self, List.self, Bench.self, BenchTokenizer.self]
     )
 }
 
