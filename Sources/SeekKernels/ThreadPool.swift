@@ -1,33 +1,40 @@
 import Dispatch
+import Foundation
+import Synchronization
 
-/// Splits work across cores. All parallel kernels go through `parallelFor`, so the
-/// scheduling policy (today Dispatch's `concurrentPerform`, later a persistent pool with
-/// spin barriers) lives in one place.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Splits work across cores. All parallel kernels go through `parallelFor`.
+///
+/// Behind it is one persistent group of worker threads per thread count, created on first
+/// use and kept for the life of the process: a dispatch costs an atomic increment and, when a
+/// worker has gone to sleep, a semaphore signal — not a task spawn. Workers spin briefly for
+/// the next job (a forward pass issues hundreds of small ones per token), then sleep.
 public struct ThreadPool: Sendable {
     public let threadCount: Int
+    let group: WorkerGroup?
 
     public init(threads: Int) {
         threadCount = max(1, threads)
+        group = threadCount > 1 ? WorkerGroup.shared(threads: threadCount) : nil
     }
 
     /// Runs `body` over `0..<count` split into contiguous chunks, one per thread at most,
-    /// each at least `minChunk` long. Returns when all chunks are done.
+    /// each at least `minChunk` long. Returns when all chunks are done. Chunks must touch
+    /// disjoint outputs.
     public func parallelFor(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = min(threadCount, max(1, count / max(1, minChunk)))
-        if chunks == 1 {
+        guard chunks > 1, let group else {
             body(0..<count)
             return
         }
-        // The contract of parallelFor is that chunks touch disjoint outputs, which the
-        // compiler cannot see through raw pointers; this is the one place that vouches for it.
+        // The contract (disjoint outputs) is one the compiler cannot see through raw
+        // pointers; this is the one place that vouches for it.
         withoutActuallyEscaping(body) { body in
-            let task = ChunkBody(body: body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = count * c / chunks
-                let hi = count * (c + 1) / chunks
-                task.body(lo..<hi)
-            }
+            group.run(chunks: chunks, count: count, body)
         }
     }
 
@@ -38,10 +45,104 @@ public struct ThreadPool: Sendable {
     }
 }
 
-private struct ChunkBody: @unchecked Sendable {
-    let body: (Range<Int>) -> Void
+/// `threads - 1` worker threads; the caller runs chunk 0 itself.
+final class WorkerGroup: @unchecked Sendable {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var groups: [Int: WorkerGroup] = [:]
+
+    static func shared(threads: Int) -> WorkerGroup {
+        lock.lock()
+        defer { lock.unlock() }
+        if let g = groups[threads] { return g }
+        let g = WorkerGroup(workers: threads - 1)
+        groups[threads] = g
+        return g
+    }
+
+    private let workers: Int
+    /// Bumped once per job; workers run a job when they see a new value.
+    private let generation = Atomic<Int>(0)
+    /// Workers still running the current job.
+    private let pending = Atomic<Int>(0)
+    private let sleeping: [Flag]
+    private let wake: [DispatchSemaphore]
+    /// Serialises callers: one job at a time per group.
+    private let dispatchLock = NSLock()
+    // The current job, written before `generation` is bumped and read after it is seen.
+    nonisolated(unsafe) private var job: ((Range<Int>) -> Void)?
+    nonisolated(unsafe) private var jobChunks = 0
+    nonisolated(unsafe) private var jobCount = 0
+
+    private init(workers: Int) {
+        self.workers = workers
+        sleeping = (0..<workers).map { _ in Flag() }
+        wake = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
+        for i in 0..<workers {
+            let t = Thread { [unowned self] in self.loop(i) }
+            t.name = "swiftseek-worker-\(i + 1)"
+            t.stackSize = 8 << 20
+            t.start()
+        }
+    }
+
+    func run(chunks: Int, count: Int, _ body: @escaping (Range<Int>) -> Void) {
+        dispatchLock.lock()
+        defer { dispatchLock.unlock() }
+        job = body
+        jobChunks = chunks
+        jobCount = count
+        pending.store(workers, ordering: .releasing)
+        generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        for i in 0..<workers where sleeping[i].value.exchange(false, ordering: .sequentiallyConsistent) {
+            wake[i].signal()
+        }
+        body(0..<(count / chunks))
+        var spins = 0
+        while pending.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins > 2000 { sched_yield() }
+        }
+        job = nil
+    }
+
+    private func loop(_ i: Int) {
+        var seen = 0
+        while true {
+            var spins = 0
+            var current = generation.load(ordering: .acquiring)
+            while current == seen {
+                spins += 1
+                if spins < 20_000 {
+                    current = generation.load(ordering: .acquiring)
+                    continue
+                }
+                // Go to sleep; re-check after announcing it so a job posted meanwhile is not missed.
+                // Both sides store one flag and then read the other (a Dekker pattern), so
+                // both need sequential consistency: with release/acquire alone the announcement
+                // can sit in the store buffer while the stale generation is read, the
+                // dispatcher sees no sleeper, and the worker sleeps through the job.
+                _ = sleeping[i].value.exchange(true, ordering: .sequentiallyConsistent)
+                current = generation.load(ordering: .sequentiallyConsistent)
+                if current != seen {
+                    if !sleeping[i].value.exchange(false, ordering: .sequentiallyConsistent) { wake[i].wait() }
+                    break
+                }
+                wake[i].wait()
+                spins = 0
+                current = generation.load(ordering: .acquiring)
+            }
+            seen = current
+            let chunk = i + 1
+            if chunk < jobChunks, let job {
+                let lo = jobCount * chunk / jobChunks, hi = jobCount * (chunk + 1) / jobChunks
+                job(lo..<hi)
+            }
+            pending.wrappingSubtract(1, ordering: .releasing)
+        }
+    }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
+/// An atomic flag in a class, so workers can have an array of them.
+final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
+}

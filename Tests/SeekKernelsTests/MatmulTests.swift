@@ -103,3 +103,22 @@ import SeekTestSupport
         }
     }
 }
+
+@Suite struct ThreadPoolTests {
+    /// Jobs posted after the workers have gone to sleep, and right as they do, all complete:
+    /// random pauses between jobs exercise the sleep/wake hand-off (a lost wake-up hangs here).
+    @Test func jobsAcrossSleepAndWakeAllComplete() {
+        let pool = ThreadPool(threads: 3)
+        var rng = SplitMix(seed: 99)
+        let sums = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+        defer { sums.deallocate() }
+        for round in 0..<600 {
+            let n = 1 + Int(rng.next() % 64)
+            sums.initialize(repeating: 0, count: 64)
+            pool.parallelFor(n) { r in for i in r { sums[i] += i + round } }
+            #expect((0..<n).allSatisfy { sums[$0] == $0 + round })
+            let pause = rng.next() % 4
+            if pause == 1 { usleep(UInt32(rng.next() % 300)) } else if pause == 2 { usleep(2000) }
+        }
+    }
+}
