@@ -445,6 +445,9 @@ def add_metadata(wr: gguf.GGUFWriter, c: dict, file_type: int, size_label: str) 
     wr.add_tokenizer_pre("deepseek-v3")
     wr.add_token_list(tokens)
     wr.add_token_types(types)
+    # llama.cpp refuses a gpt2 vocabulary without merges; one merge of two byte symbols
+    # (whose result is not a token, so it never applies) makes the file load there too.
+    wr.add_token_merges(["\u0120 \u0120"])
     wr.add_bos_token_id(0)
     wr.add_eos_token_id(1)
     wr.add_add_bos_token(False)
