@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SeekKernels
 
 /// Runs generations for concurrent callers (the server, later the web chat): requests queue
 /// up and run one at a time on a dedicated thread that owns the model's session, so the KV
@@ -72,8 +73,6 @@ final class Counter: @unchecked Sendable {
         }
     }
 }
-
-import SeekKernels
 
 /// A thread pool to hand to services (keeps SeekKernels out of callers' imports).
 public struct ThreadPoolHandle: Sendable {

@@ -64,19 +64,7 @@ public final class LoadedModel: Sendable {
         guard tokenizer.vocabularySize <= architecture.vocabularySize else {
             throw ModelError("\(path): the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(architecture.vocabularySize)")
         }
-        if let source = gguf.metadata["tokenizer.chat_template"]?.string {
-            let tok = tokenizer
-            func text(_ key: String) -> String {
-                (gguf.metadata[key]?.int).flatMap { tok.tokenText(Int32($0)) } ?? ""
-            }
-            do {
-                chatTemplate = try ChatTemplate(source, bosToken: text("tokenizer.ggml.bos_token_id"), eosToken: text("tokenizer.ggml.eos_token_id"))
-            } catch {
-                throw ModelError("\(path): its chat template does not compile: \(error)")
-            }
-        } else {
-            chatTemplate = nil
-        }
+        chatTemplate = try ggufChatTemplate(gguf, tokenizer)
     }
 }
 
@@ -123,4 +111,16 @@ public enum GenerationEvent: Sendable {
     /// The end; `text` is whatever was still held back (a stop-string prefix that never
     /// completed, or a cut UTF-8 character as U+FFFD).
     case finished(FinishReason, text: String, GenerationStats)
+}
+
+/// The chat template a GGUF file carries (`tokenizer.chat_template`), with its BOS/EOS token
+/// texts; nil when it has none.
+public func ggufChatTemplate(_ gguf: GGUFFile, _ tokenizer: any Tokenizer) throws -> ChatTemplate? {
+    guard let source = gguf.metadata["tokenizer.chat_template"]?.string else { return nil }
+    func text(_ key: String) -> String { (gguf.metadata[key]?.int).flatMap { tokenizer.tokenText(Int32($0)) } ?? "" }
+    do {
+        return try ChatTemplate(source, bosToken: text("tokenizer.ggml.bos_token_id"), eosToken: text("tokenizer.ggml.eos_token_id"))
+    } catch {
+        throw ModelError("\(gguf.path): its chat template does not compile: \(error)")
+    }
 }

@@ -58,9 +58,7 @@ struct GGUFTokenizerBuilder {
         }
         // As llama.cpp does: chat models end turns with these control tokens even when the
         // file names only one EOS. Matched by exact text, control tokens only.
-        let endOfTurn: Set<String> = ["<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>",
-                                      "<|end|>", "<｜end▁of▁sentence｜>", "<|eom_id|>", "<|EOT|>"]
-        for (i, k) in kinds.enumerated() where k == .control && endOfTurn.contains(vocab.tokens[i]) { eog.insert(Int32(i)) }
+        for (i, k) in kinds.enumerated() where k == .control && endOfTurnTexts.contains(vocab.tokens[i]) { eog.insert(Int32(i)) }
         return eog
     }
 
@@ -128,3 +126,7 @@ struct GGUFTokenizerBuilder {
                                  endOfGenerationTokens: endOfGeneration(vocab, kinds))
     }
 }
+
+/// Control tokens that end a chat turn in the model families we run (besides the file's EOS).
+let endOfTurnTexts: Set<String> = ["<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>",
+                                   "<|end|>", "<｜end▁of▁sentence｜>", "<|eom_id|>", "<|EOT|>"]

@@ -99,9 +99,7 @@ struct HFTokenizerBuilder {
         }
         var eog = Set<Int32>()
         if let eos = configToken("eos_token") { eog.insert(eos) }
-        let endOfTurn: Set<String> = ["<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>",
-                                      "<|end|>", "<｜end▁of▁sentence｜>", "<|eom_id|>", "<|EOT|>"]
-        for id in specialIds where endOfTurn.contains(vocab.tokens[Int(id)]) { eog.insert(id) }
+        for id in specialIds where endOfTurnTexts.contains(vocab.tokens[Int(id)]) { eog.insert(id) }
 
         return PipelineTokenizer(vocabulary: vocab, kinds: kinds, added: AddedVocabulary(added), normalizer: normalizer,
                                  preTokenizer: pre, model: model, prefix: prefix, suffix: suffix, decoder: decoder,

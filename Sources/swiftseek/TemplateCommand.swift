@@ -41,12 +41,10 @@ struct Template: ParsableCommand {
                 chat = try ChatTemplate(String(decoding: data, as: UTF8.self), bosToken: bosToken, eosToken: eosToken)
             } else {
                 let gguf = try GGUFFile(path: try ModelStore().resolve(model, log: note))
-                guard let source = gguf.metadata["tokenizer.chat_template"]?.string else {
+                guard let template = try ggufChatTemplate(gguf, try loadTokenizer(from: gguf)) else {
                     throw ValidationError("\(gguf.path) has no chat template")
                 }
-                let tok = try loadTokenizer(from: gguf)
-                func text(_ key: String) -> String { (gguf.metadata[key]?.int).flatMap { tok.tokenText(Int32($0)) } ?? "" }
-                chat = try ChatTemplate(source, bosToken: text("tokenizer.ggml.bos_token_id"), eosToken: text("tokenizer.ggml.eos_token_id"))
+                chat = template
             }
             func json(_ path: String) throws -> Value {
                 guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }

@@ -17,6 +17,16 @@ import SeekTestSupport
         let prompts: [Prompt]
     }
 
+    /// Largest |Δ| over all positions, relative to each position's largest logit (at least 1).
+    private func maxRelativeError(_ logits: [Float], _ expected: [[Float]]) -> Float {
+        var worst: Float = 0
+        for (p, row) in expected.enumerated() {
+            let scale = max(1, row.map(abs).max() ?? 1)
+            for i in 0..<row.count { worst = max(worst, abs(logits[p * row.count + i] - row[i]) / scale) }
+        }
+        return worst
+    }
+
     static let models = ["v3-tiny", "v2-lite-tiny", "v2-glg-tiny", "v3-tiny-fp8", "v32-tiny"]
 
     private func load(_ name: String) throws -> any Architecture {
@@ -32,12 +42,7 @@ import SeekTestSupport
         for prompt in reference.prompts {
             let cache = model.makeCache(capacity: 128)
             let logits = try model.forward(prompt.tokens, cache: cache, allPositions: true, pool: pool)
-            let v = model.vocabularySize
-            var worst: Float = 0
-            for (p, expected) in prompt.logits.enumerated() {
-                let scale = max(1, expected.map(abs).max() ?? 1)
-                for i in 0..<v { worst = max(worst, abs(logits[p * v + i] - expected[i]) / scale) }
-            }
+            let worst = maxRelativeError(logits, prompt.logits)
             #expect(worst < 1e-4, "\(name), \(prompt.tokens.count) tokens: max relative |Δ| \(worst)")
         }
     }
@@ -84,11 +89,7 @@ import SeekTestSupport
         let pool = ThreadPool(threads: 2)
         for prompt in reference.prompts {
             let logits = try model.forward(prompt.tokens, cache: model.makeCache(capacity: 128), allPositions: true, pool: pool)
-            var worst: Float = 0
-            for (p, expected) in prompt.logits.enumerated() {
-                let scale = max(1, expected.map(abs).max() ?? 1)
-                for i in 0..<expected.count { worst = max(worst, abs(logits[p * expected.count + i] - expected[i]) / scale) }
-            }
+            let worst = maxRelativeError(logits, prompt.logits)
             #expect(worst < 1e-4, "\(name) GGUF F32: max relative |Δ| \(worst)")
         }
     }

@@ -278,9 +278,7 @@ public final class DeepseekV2: Architecture {
     let finalNorm: [Float]
     let lmHead: WeightMatrix
     /// The indexer rotates NeoX-style (half split) with the same frequencies as MLA.
-    var indexerRope: RoPE {
-        RoPE(style: .neox, dimensions: config.rope.dimensions, base: config.rope.base, scaling: config.rope.scaling)
-    }
+    var indexerRope: RoPE { RoPE(style: .neox, dimensions: config.rope.dimensions, base: config.rope.base, scaling: config.rope.scaling) }
 
     /// llama.cpp's `deepseek2` GGUF: either one `attn_kv_b` (older converters) or the split
     /// `attn_k_b` (per head, transposed) and `attn_v_b`; experts as 3-D `ffn_*_exps` tensors.
@@ -539,11 +537,12 @@ public final class DeepseekV2: Architecture {
         matmul(ix.wk, xn, tokens: T, k, pool: pool)
         matmul(ix.weightsProj, xn, tokens: T, w, pool: pool)
         let headScale = 1 / Float(nI).squareRoot(), dotScale = 1 / Float(dI).squareRoot()
+        let rope = indexerRope
         for t in 0..<T {
             let cs = ropeTable + t * dr
             layerNorm(k + t * dI, ix.kNormWeight, ix.kNormBias, count: dI, eps: 1e-6)
-            indexerRope.apply(k + t * dI, table: cs)
-            for h in 0..<nI { indexerRope.apply(q + (t * nI + h) * dI, table: cs) }
+            rope.apply(k + t * dI, table: cs)
+            for h in 0..<nI { rope.apply(q + (t * nI + h) * dI, table: cs) }
             for h in 0..<nI { w[t * nI + h] *= headScale }
             (cache + (p0 + t) * dI).update(from: k + t * dI, count: dI)
         }
