@@ -5,7 +5,9 @@
 #   2. pulls the real models the tests use into the store ($SWIFTSEEK_HOME, default
 #      ~/.cache/swiftseek; skipped when already there),
 #   3. runs `swift test` (debug build) with those models required, so a missing model fails
-#      instead of silently skipping.
+#      instead of silently skipping,
+#   4. runs the Python integration tests against the real server (scripts/integration-tests.sh:
+#      the official `openai` client, headless Chromium for the web chat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +16,4 @@ for model in smollm2-135m-instruct qwen2.5-coder-0.5b-instruct gemma-3-270m deep
     .build/release/swiftseek pull "$model"
 done
 SWIFTSEEK_REQUIRE_MODELS=1 SWIFTSEEK_BIN="$PWD/.build/release/swiftseek" swift test "$@"
+scripts/integration-tests.sh
