@@ -1,3 +1,4 @@
+import CSeekSIMD
 import SeekFormats
 
 /// Decodes one block of a tensor type into `type.blockSize` floats.
@@ -52,6 +53,7 @@ public let dotChunk = 256
 public func dotRow(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
     switch type {
     case .f32: return dotChunked(row.assumingMemoryBound(to: Float.self), x, count)
+    case .f16 where KernelSettings.hasAVX2: return dotChunkedF16(row, x, count)
     case .q8_0: return dotRowQ8_0(row, x, count: count)
     case .q4_0: return dotRowQ4_0(row, x, count: count)
     case .q4_1: return dotRowQ4_1(row, x, count: count)
@@ -98,9 +100,30 @@ public func dotChunked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n
     return sum
 }
 
-/// Float dot product with eight-wide SIMD and two accumulators.
+/// An F16 row times floats with F16C conversion (AVX2 machines), summed per `dotChunk`.
+public func dotChunkedF16(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    let w = row.assumingMemoryBound(to: UInt16.self)
+    var sum: Float = 0
+    var i = 0
+    while i < n {
+        let m = min(dotChunk, n - i)
+        sum += seek_dot_f16(w + i, x + i, Int32(m))
+        i += m
+    }
+    return sum
+}
+
+/// Float dot product: AVX2/FMA with four accumulators where the CPU has it, else
+/// `dotF32Portable`.
 @inlinable
 public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    if KernelSettings.hasAVX2 { return seek_dot_f32(a, b, Int32(n)) }
+    return dotF32Portable(a, b, n)
+}
+
+/// Float dot product with eight-wide SIMD and two accumulators (baseline x86-64 and the reference).
+@inlinable
+public func dotF32Portable(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
     var i = 0
     let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)

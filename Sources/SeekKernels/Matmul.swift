@@ -31,12 +31,27 @@ public struct WeightMatrix: @unchecked Sendable {
 /// Shapes: w (rows N, cols K) any supported type; x (tokens, K) f32; out (tokens, N) f32.
 /// Work is split by weight rows, so each weight row is read (and decoded) once per call,
 /// however many tokens there are: a prefill of T tokens reads the weights once, not T times.
+///
+/// Quantized weights with an integer kernel (see `KernelSettings`) multiply 8-bit
+/// activations, quantized once here for all rows; the rest use the float kernels. Either
+/// way every (row, token) pair is computed by the same function in the same order, so a
+/// token's result does not depend on how many tokens share the call (decode == prefill).
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
                    _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
     let k = w.cols, n = w.rows
-    if tokens == 1 {
-        pool.parallelFor(n, minChunk: 16) { range in
-            for r in range { out[r] = dotRow(w.type, w.row(r), x, count: k) }
+    if KernelSettings.usesInt8Activations(w.type), let kernel = Int8Kernel(w.type) {
+        let act = QuantizedActivations(rows: tokens, cols: k)
+        act.quantize(x)
+        matmulInt8(w, kernel, act, out, pool: pool)
+        return
+    }
+    if tokens == 1 || w.type == .f32 || (w.type == .f16 && KernelSettings.hasAVX2) {
+        // Rows that need no decoding (or decode inside the dot): one dot per (row, token).
+        pool.parallelFor(n, minChunk: tokens == 1 ? 16 : 4) { range in
+            for r in range {
+                let row = w.row(r)
+                for t in 0..<tokens { out[t * n + r] = dotRow(w.type, row, x + t * k, count: k) }
+            }
         }
         return
     }
@@ -49,6 +64,29 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
                     out[t * n + r] = dotChunked(tmp, x + t * k, k)
                 }
             }
+        }
+    }
+}
+
+/// Rows × tokens in tiles (64 weight rows × 32 tokens), so a tile's weights and activations
+/// stay in cache while they meet.
+func matmulInt8(_ w: WeightMatrix, _ kernel: Int8Kernel, _ act: QuantizedActivations,
+                _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    let n = w.rows, tokens = act.rows
+    pool.parallelFor(n, minChunk: tokens == 1 ? 16 : 4) { range in
+        var r0 = range.lowerBound
+        while r0 < range.upperBound {
+            let r1 = min(r0 + 64, range.upperBound)
+            var t0 = 0
+            while t0 < tokens {
+                let t1 = min(t0 + 32, tokens)
+                for r in r0..<r1 {
+                    let row = w.row(r)
+                    for t in t0..<t1 { out[t * n + r] = act.dot(kernel, row, row: t) }
+                }
+                t0 = t1
+            }
+            r0 = r1
         }
     }
 }

@@ -6,7 +6,8 @@ import SeekTestSupport
 
 @Suite struct MatmulTests {
     /// matmul on all threads equals a naive double-precision product, for one token (decode
-    /// path) and several (prefill path), on a quantized fixture matrix.
+    /// path) and several (prefill path), on a quantized fixture matrix. Where the weights
+    /// multiply 8-bit activations, the product is of the activations as quantized.
     @Test(arguments: [1, 3, 8], ["q4_1", "q6_k", "f16"])
     func matmulMatchesNaiveProduct(tokens: Int, name: String) throws {
         let types: [String: GGMLType] = ["q4_1": .q4_1, "q6_k": .q6_K, "f16": .f16]
@@ -16,6 +17,12 @@ import SeekTestSupport
         let rows = 4, cols = 512
         var rng = SplitMix(seed: UInt64(tokens))
         let x = (0..<(tokens * cols)).map { _ in rng.nextFloat() - 0.5 }
+        var xRef = x
+        if KernelSettings.usesInt8Activations(type) {
+            let act = QuantizedActivations(rows: tokens, cols: cols)
+            x.withUnsafeBufferPointer { act.quantize($0.baseAddress!) }
+            xRef = (0..<tokens).flatMap { act.dequantized(row: $0) }
+        }
         var out = [Float](repeating: 0, count: tokens * rows)
         raw.withUnsafeBytes { src in
             let m = WeightMatrix(name: name, type: type, rows: rows, cols: cols, data: src.baseAddress!)
@@ -29,7 +36,7 @@ import SeekTestSupport
             for r in 0..<rows {
                 var ref = 0.0, mag = 0.0
                 for k in 0..<cols {
-                    let p = Double(w[r * cols + k]) * Double(x[t * cols + k])
+                    let p = Double(w[r * cols + k]) * Double(xRef[t * cols + k])
                     ref += p
                     mag += abs(p)
                 }

@@ -1,0 +1,149 @@
+import CSeekSIMD
+import SeekFormats
+import Synchronization
+
+// Integer dot products: activations quantized once per row to 8-bit blocks of 32 values,
+// then multiplied against the weights' own blocks with AVX2's vpmaddubsw/vpmaddwd (the C
+// module CSeekSIMD), as the fastest CPU engines do. The float kernels beside them
+// (FusedDot.swift) remain the exact path: for CPUs without AVX2 and for `--exact` runs.
+
+/// Which kernels the process uses. Read once per matmul.
+public enum KernelSettings {
+    /// The CPU runs AVX2, FMA and F16C (checked once).
+    public static let hasAVX2: Bool = seek_cpu_has_avx2() != 0
+
+    private static let exact = Atomic<Bool>(false)
+
+    /// Float activations everywhere (no 8-bit activation quantization): results within ~1e-5
+    /// of a float reference instead of ~1e-2. Slower; for parity checks (`logits --exact`).
+    public static var exactActivations: Bool {
+        get { exact.load(ordering: .relaxed) }
+        set { exact.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Whether weights of `type` multiply 8-bit activations.
+    public static func usesInt8Activations(_ type: GGMLType) -> Bool {
+        hasAVX2 && !exactActivations && Int8Kernel(type) != nil
+    }
+}
+
+/// The weight formats with an integer kernel.
+@usableFromInline
+enum Int8Kernel {
+    case q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q6_K
+
+    @usableFromInline init?(_ type: GGMLType) {
+        switch type {
+        case .q8_0: self = .q8_0
+        case .q4_0: self = .q4_0
+        case .q4_1: self = .q4_1
+        case .q5_0: self = .q5_0
+        case .q5_1: self = .q5_1
+        case .q4_K: self = .q4_K
+        case .q6_K: self = .q6_K
+        default: return nil
+        }
+    }
+}
+
+/// Rows of activations quantized to 8 bits in blocks of 32: per row `cols` int8 values,
+/// `cols / 32` float scales and `cols / 16` int16 sums of 16 values. One allocation.
+public final class QuantizedActivations {
+    public let rows: Int
+    public let cols: Int
+    let raw: UnsafeMutableRawPointer
+    let q: UnsafeMutablePointer<Int8>
+    let d: UnsafeMutablePointer<Float>
+    let s: UnsafeMutablePointer<Int16>
+
+    /// `cols` must be a multiple of 32.
+    public init(rows: Int, cols: Int) {
+        precondition(cols % 32 == 0, "activation rows must be whole blocks of 32")
+        self.rows = rows
+        self.cols = cols
+        let qBytes = (rows * cols + 63) & ~63
+        let dBytes = (rows * cols / 32 * 4 + 63) & ~63
+        raw = .allocate(byteCount: qBytes + dBytes + rows * cols / 16 * 2, alignment: 64)
+        q = raw.bindMemory(to: Int8.self, capacity: rows * cols)
+        d = (raw + qBytes).bindMemory(to: Float.self, capacity: rows * cols / 32)
+        s = (raw + qBytes + dBytes).bindMemory(to: Int16.self, capacity: rows * cols / 16)
+    }
+
+    deinit { raw.deallocate() }
+
+    /// Quantizes `rows × cols` floats (row-major): each block of 32 gets d = max|x| / 127 and
+    /// q = round(x / d) (ties to even).
+    public func quantize(_ x: UnsafePointer<Float>) {
+        for r in 0..<rows {
+            Self.quantizeRow(x + r * cols, cols, q + r * cols, d + r * cols / 32, s + r * cols / 16)
+        }
+    }
+
+    @inline(__always)
+    static func quantizeRow(_ x: UnsafePointer<Float>, _ n: Int, _ q: UnsafeMutablePointer<Int8>,
+                            _ d: UnsafeMutablePointer<Float>, _ s: UnsafeMutablePointer<Int16>) {
+        let raw = UnsafeRawPointer(x)
+        for b in 0..<(n / 32) {
+            var v = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+            v.0 = raw.loadUnaligned(fromByteOffset: 128 * b, as: SIMD8<Float>.self)
+            v.1 = raw.loadUnaligned(fromByteOffset: 128 * b + 32, as: SIMD8<Float>.self)
+            v.2 = raw.loadUnaligned(fromByteOffset: 128 * b + 64, as: SIMD8<Float>.self)
+            v.3 = raw.loadUnaligned(fromByteOffset: 128 * b + 96, as: SIMD8<Float>.self)
+            func magnitude(_ a: SIMD8<Float>) -> SIMD8<Float> { pointwiseMax(a, -a) }
+            let m = pointwiseMax(pointwiseMax(magnitude(v.0), magnitude(v.1)), pointwiseMax(magnitude(v.2), magnitude(v.3))).max()
+            let scale = m / 127
+            d[b] = scale
+            let inv = SIMD8<Float>(repeating: scale == 0 ? 0 : 1 / scale)
+            func ints(_ a: SIMD8<Float>) -> SIMD8<Int32> {
+                SIMD8<Int32>((a * inv).rounded(.toNearestOrEven))
+            }
+            let i0 = ints(v.0), i1 = ints(v.1), i2 = ints(v.2), i3 = ints(v.3)
+            let out = UnsafeMutableRawPointer(q + 32 * b)
+            out.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i0), as: SIMD8<Int8>.self)
+            out.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i1), toByteOffset: 8, as: SIMD8<Int8>.self)
+            out.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i2), toByteOffset: 16, as: SIMD8<Int8>.self)
+            out.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i3), toByteOffset: 24, as: SIMD8<Int8>.self)
+            s[2 * b] = Int16((i0 &+ i1).wrappedSum())
+            s[2 * b + 1] = Int16((i2 &+ i3).wrappedSum())
+        }
+    }
+
+    /// Row `r`'s dot product with one weight row of `kernel`'s format (SIMD kernel).
+    @inline(__always)
+    func dot(_ kernel: Int8Kernel, _ w: UnsafeRawPointer, row r: Int) -> Float {
+        let qr = q + r * cols, dr = d + r * cols / 32, sr = s + r * cols / 16
+        let wb = w.assumingMemoryBound(to: UInt8.self)
+        let nb = Int32(cols / 32)
+        switch kernel {
+        case .q8_0: return seek_dot_q8_0(wb, qr, dr, nb)
+        case .q4_0: return seek_dot_q4_0(wb, qr, dr, sr, nb)
+        case .q4_1: return seek_dot_q4_1(wb, qr, dr, sr, nb)
+        case .q5_0: return seek_dot_q5_0(wb, qr, dr, sr, nb)
+        case .q5_1: return seek_dot_q5_1(wb, qr, dr, sr, nb)
+        case .q4_K: return seek_dot_q4_k(wb, qr, dr, sr, nb / 8)
+        case .q6_K: return seek_dot_q6_k(wb, qr, dr, sr, nb / 8)
+        }
+    }
+
+    /// Row `r` as the floats it stands for (q × d): what the kernels multiply.
+    public func dequantized(row r: Int) -> [Float] {
+        (0..<cols).map { Float(q[r * cols + $0]) * d[r * cols / 32 + $0 / 32] }
+    }
+
+    /// The scalar reference for every integer kernel: the weight row decoded by the
+    /// (bit-exact) dequantizer, times this row's dequantized values, summed in Double.
+    public func referenceDot(_ type: GGMLType, _ w: UnsafeRawPointer, row r: Int) -> Double {
+        var wf = [Float](repeating: 0, count: cols)
+        wf.withUnsafeMutableBufferPointer { dequantizeRow(type, w, $0.baseAddress!, count: cols) }
+        let xf = dequantized(row: r)
+        var sum = 0.0
+        for i in 0..<cols { sum += Double(wf[i]) * Double(xf[i]) }
+        return sum
+    }
+
+    /// The SIMD kernel for `type` on row `r`, for tests; nil when there is none.
+    public func simdDot(_ type: GGMLType, _ w: UnsafeRawPointer, row r: Int) -> Float? {
+        guard KernelSettings.hasAVX2, let k = Int8Kernel(type) else { return nil }
+        return dot(k, w, row: r)
+    }
+}
