@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Release builds of the hot kernels want AVX2/FMA/F16C code paths; run-time dispatch
-// arrives with the SIMD kernel issue, so for now everything targets baseline x86-64.
+// Everything is compiled for baseline x86-64; the AVX2 kernels (CSeekSIMD) carry their own
+// target attributes and are chosen at run time.
 let package = Package(
     name: "swiftseek",
     platforms: [.macOS(.v14)],
@@ -18,7 +18,10 @@ let package = Package(
         // Parsing of model files only: GGUF (and later safetensors, config.json). No math.
         .target(name: "SeekFormats"),
         // The only hot loops: tensor types, dequantization, dot/matmul, norms, RoPE, thread pool.
-        .target(name: "SeekKernels", dependencies: ["SeekFormats"]),
+        .target(name: "SeekKernels", dependencies: ["SeekFormats", "CSeekSIMD"]),
+        // The few innermost loops Swift's SIMD types cannot express well (int8 dot products
+        // with vpmaddubsw/vpmaddwd): header-only AVX2 intrinsics, dispatched at run time.
+        .target(name: "CSeekSIMD"),
         // Tokenizers built from GGUF metadata (byte-level BPE for now).
         .target(name: "SeekTokenizers", dependencies: ["SeekFormats"]),
         // Jinja chat templates (our own engine, jinja2 semantics as transformers renders them).
