@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Parsing of model files only: GGUF (and later safetensors, config.json). No math.
@@ -30,18 +31,21 @@ let package = Package(
         .target(name: "SeekModels", dependencies: ["SeekFormats", "SeekKernels"]),
         // Sampling, stop detection, generation loop, model store.
         .target(name: "SeekEngine", dependencies: ["SeekFormats", "SeekKernels", "SeekTokenizers", "SeekTemplates", "SeekModels"]),
-        // The DeepSeek/OpenAI-compatible HTTP API on Hummingbird.
+        // The web chat's conversations in SQLite (GRDB, WAL, migrations).
+        .target(name: "SeekChatStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // The DeepSeek/OpenAI-compatible HTTP API on Hummingbird, and the web chat (Web/ is its page).
         .target(
             name: "SeekServer",
             dependencies: [
-                "SeekEngine", "SeekTemplates", "SeekTokenizers",
+                "SeekEngine", "SeekTemplates", "SeekTokenizers", "SeekChatStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
-            ]
+            ],
+            resources: [.copy("Web")]
         ),
         .executableTarget(
             name: "swiftseek",
             dependencies: [
-                "SeekServer",
+                "SeekServer", "SeekChatStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 "SeekEngine", "SeekKernels", "SeekFormats", "SeekTokenizers", "SeekTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -57,8 +61,9 @@ let package = Package(
         .testTarget(name: "SeekEngineTests", dependencies: ["SeekEngine", "SeekModels", "SeekKernels", "SeekTestSupport"]),
         .testTarget(
             name: "SeekServerTests",
-            dependencies: ["SeekServer", "SeekEngine", "SeekTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["SeekServer", "SeekEngine", "SeekChatStore", "SeekTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
+        .testTarget(name: "SeekChatStoreTests", dependencies: ["SeekChatStore"]),
         // Runs the built `swiftseek` binary on real models (see scripts/test.sh).
         .testTarget(name: "EndToEndTests", dependencies: ["SeekTestSupport"]),
     ],

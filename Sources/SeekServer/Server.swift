@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SeekChatStore
 import SeekEngine
 import SeekTemplates
 import SeekTokenizers
@@ -12,6 +13,8 @@ public struct ServerOptions: Sendable {
     public var maxBodyBytes = 4 << 20
     /// The name clients see in /v1/models and responses.
     public var modelName = "swiftseek"
+    /// The web chat's conversations (`/api/conversations`); nil answers them with 503.
+    public var conversations: ChatStore?
 
     public init() {}
 }
@@ -21,6 +24,7 @@ public struct ServerOptions: Sendable {
 public func buildApplication(service: InferenceService, options: ServerOptions) -> some ApplicationProtocol {
     let router = Router()
     router.add(middleware: ErrorMiddleware())
+    addWebChat(to: router, options: options)  // before the key check: the page loads without it
     if let key = options.apiKey, !key.isEmpty { router.add(middleware: AuthMiddleware(key: key)) }
     let api = ChatCompletions(service: service, options: options)
     router.get("health") { _, _ in
