@@ -19,13 +19,21 @@ public protocol Architecture: AnyObject, Sendable {
     /// One line per notable hyper-parameter, for `swiftseek info`.
     var summary: [(String, String)] { get }
     func makeCache(capacity: Int) -> KVCache
-    /// Runs `tokens` at positions `cache.count ..< cache.count + tokens.count`, appends
-    /// their keys/values to `cache`, and returns logits: `[tokens.count × vocab]` when
-    /// `allPositions`, else the last position's `[vocab]`.
-    func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float]
+    /// One forward pass over several sequences (see `BatchSegment`): every weight matrix is
+    /// applied once to all their rows; each segment's keys/values go to its own cache. Returns
+    /// each segment's logits in batch order. `scratch` is reused between calls from one thread.
+    func forward(_ batch: [BatchSegment], scratch: ForwardScratch, pool: ThreadPool) throws -> [[Float]]
 }
 
 extension Architecture {
+    /// Runs `tokens` at positions `cache.count ..< cache.count + tokens.count`, appends
+    /// their keys/values to `cache`, and returns logits: `[tokens.count × vocab]` when
+    /// `allPositions`, else the last position's `[vocab]`. The one-segment batch.
+    public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
+        try forward([BatchSegment(cache: cache, tokens: tokens, logits: allPositions ? .all : .last)],
+                    scratch: cache.scratch, pool: pool)[0]
+    }
+
     public static var huggingFaceModelTypes: [String] { [] }
 
     public init(huggingFace folder: HuggingFaceFolder) throws {

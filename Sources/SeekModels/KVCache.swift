@@ -1,17 +1,23 @@
-/// Keys and values of every layer for one sequence, plus the scratch buffers its forward
-/// passes reuse. Stored as f32 `[layer][position × dim]` so results are exact against the
-/// reference; the memory is reserved up front but only touched pages become resident.
-/// MLA stores its compressed latent and RoPE key as the "key" and keeps no values.
+/// Keys and values of every layer for one sequence. Stored as f32 `[layer][position × dim]`
+/// so results are exact against the reference; the memory is reserved up front but only
+/// touched pages become resident. MLA stores its compressed latent and RoPE key as the "key"
+/// and keeps no values.
 public final class KVCache {
     public let layers: Int
     public let kvDim: Int
     public let valueDim: Int
     public let capacity: Int
     /// Positions filled so far.
-    public internal(set) var count = 0
+    public internal(set) var count = 0 {
+        didSet { highWater = max(highWater, count) }
+    }
+    /// The most positions ever filled: truncating keeps those pages resident, so memory
+    /// accounting uses this, not `count`.
+    public private(set) var highWater = 0
     let keys: [UnsafeMutablePointer<Float>]
     let values: [UnsafeMutablePointer<Float>]
-    var workspace = Workspace()
+    /// Scratch for single-sequence forward passes on this cache (batched passes bring their own).
+    public let scratch = ForwardScratch()
 
     public init(layers: Int, kvDim: Int, valueDim: Int? = nil, capacity: Int) {
         self.layers = layers
@@ -26,19 +32,46 @@ public final class KVCache {
     /// Bytes of cache per token (all layers).
     public var bytesPerToken: Int { layers * (kvDim + valueDim) * MemoryLayout<Float>.size }
 
+    /// Bytes of this cache that have been written (and so are resident).
+    public var residentBytes: Int { highWater * bytesPerToken }
+
     /// Forgets positions from `position` on (the next forward overwrites them).
     public func truncate(to position: Int) {
         count = min(count, max(0, position))
     }
 
+    /// Replaces this cache's contents with the first `n` positions of `other` (a cached
+    /// prefix shared by another sequence). Both must come from the same model.
+    public func copyPrefix(of other: KVCache, count n: Int) throws {
+        guard other.layers == layers, other.kvDim == kvDim, other.valueDim == valueDim else {
+            throw ModelError("cannot copy a KV cache of another shape (\(other.layers)×\(other.kvDim)+\(other.valueDim) vs \(layers)×\(kvDim)+\(valueDim))")
+        }
+        guard n >= 0, n <= other.count, n <= capacity else {
+            throw ModelError("cannot copy \(n) positions (source has \(other.count), capacity \(capacity))")
+        }
+        guard other !== self else { truncate(to: n); return }
+        for l in 0..<layers {
+            keys[l].update(from: other.keys[l], count: n * kvDim)
+            if valueDim > 0 { values[l].update(from: other.values[l], count: n * valueDim) }
+        }
+        count = n
+    }
+
     deinit {
         keys.forEach { $0.deallocate() }
         values.forEach { $0.deallocate() }
-        workspace.release()
     }
 }
 
-/// Scratch memory for a forward pass, grown to the largest batch seen and then reused.
+/// Scratch memory for forward passes: one per thread of work (a cache for single-sequence
+/// calls, the scheduler for batched steps), grown to the largest batch seen and then reused.
+public final class ForwardScratch {
+    var workspace = Workspace()
+    public init() {}
+    deinit { workspace.release() }
+}
+
+/// Named scratch buffers, grown to the largest batch seen and then reused.
 struct Workspace {
     private var buffers: [String: (pointer: UnsafeMutablePointer<Float>, count: Int)] = [:]
 

@@ -421,14 +421,14 @@ public final class DeepseekV2: Architecture {
         KVCache(layers: config.layers, kvDim: config.kvLoraRank + config.ropeDim, valueDim: config.indexer?.headDim ?? 0, capacity: capacity)
     }
 
-    public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
+    public func forward(_ batch: [BatchSegment], scratch: ForwardScratch, pool: ThreadPool) throws -> [[Float]] {
         let c = config
-        let T = tokens.count, p0 = cache.count
-        try checkForward(tokens, cache: cache, vocabularySize: c.vocabularySize)
         let d = c.hiddenSize, H = c.heads, dn = c.nopeDim, dr = c.ropeDim, dv = c.valueDim, rkv = c.kvLoraRank
         let qDim = H * c.qHeadDim, latent = rkv + dr
-        var ws = cache.workspace
-        defer { cache.workspace = ws }
+        let L = try BatchLayout(batch, vocabularySize: c.vocabularySize, layers: c.layers, kvDim: latent, valueDim: c.indexer?.headDim ?? 0)
+        let T = L.rows
+        var ws = scratch.workspace
+        defer { scratch.workspace = ws }
         let x = ws.buffer("x", T * d)                  // (T, d) residual stream
         let xn = ws.buffer("xn", T * d)
         let qa = ws.buffer("qa", T * (c.qLoraRank ?? 1))
@@ -438,10 +438,14 @@ public final class DeepseekV2: Architecture {
         let proj = ws.buffer("proj", T * d)
         let ropeTable = ws.buffer("rope", T * dr)
 
-        for t in 0..<T {
-            embedding.dequantize(row: Int(tokens[t]), into: x + t * d)
-            c.rope.table(position: p0 + t, into: ropeTable + t * dr)
+        for (s, seg) in batch.enumerated() {
+            for (i, token) in seg.tokens.enumerated() {
+                let t = L.start[s] + i
+                embedding.dequantize(row: Int(token), into: x + t * d)
+                c.rope.table(position: L.position[t], into: ropeTable + t * dr)
+            }
         }
+        let segmentOf = L.segment, positionOf = L.position
 
         for (li, layer) in layers.enumerated() {
             for t in 0..<T { rmsNorm(x + t * d, layer.inputNorm, xn + t * d, count: d, eps: c.rmsEps) }
@@ -453,13 +457,13 @@ public final class DeepseekV2: Architecture {
             } else if let qProj = layer.qProj {
                 matmul(qProj, xn, tokens: T, q, pool: pool)
             }
-            // Compressed latent and RoPE key, appended to the cache.
+            // Compressed latent and RoPE key, appended to each sequence's cache.
             matmul(layer.kvA, xn, tokens: T, kv, pool: pool)
-            let cacheRows = cache.keys[li]
+            let latentRows = batch.map { $0.cache.keys[li] }
             for t in 0..<T {
                 let row = kv + t * latent
                 let cs = ropeTable + t * dr
-                let dst = cacheRows + (p0 + t) * latent
+                let dst = latentRows[segmentOf[t]] + positionOf[t] * latent
                 rmsNorm(row, layer.kvANorm, dst, count: rkv, eps: 1e-6)
                 (dst + rkv).update(from: row + rkv, count: dr)
                 c.rope.apply(dst + rkv, table: cs)
@@ -468,22 +472,22 @@ public final class DeepseekV2: Architecture {
             // V3.2: the indexer picks, per query, the keys MLA may attend to.
             var selections: [[Int]]?
             if let ix = layer.indexer, let cfg = c.indexer {
-                selections = indexerSelect(ix, cfg, qa: qa, xn: xn, tokens: T, start: p0, cache: cache.values[li],
+                selections = indexerSelect(ix, cfg, qa: qa, xn: xn, layout: L, caches: batch.map { $0.cache.values[li] },
                                            ropeTable: ropeTable, ws: &ws, pool: pool)
             }
-            // Absorbed attention, one (token, head) per item.
+            // Absorbed attention, one (row, head) per item, against the row's own sequence.
             let kvB = layer.kvB
             let scale = c.softmaxScale
-            let n0 = p0
             kvB.withUnsafeBufferPointer { wb in
                 let w = wb.baseAddress!
                 pool.parallelFor(T * H) { range in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: (n0 + T) + 2 * rkv) { buf in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: L.longest + 2 * rkv) { buf in
                         let scores = buf.baseAddress!
-                        let qLat = scores + (n0 + T)
+                        let qLat = scores + L.longest
                         let oLat = qLat + rkv
                         for item in range {
                             let t = item / H, h = item % H
+                            let cacheRows = latentRows[segmentOf[t]]
                             let qh = q + t * qDim + h * c.qHeadDim
                             let wK = w + h * (dn + dv) * rkv          // (dn, r_kv)
                             let wV = wK + dn * rkv                    // (dv, r_kv)
@@ -491,7 +495,7 @@ public final class DeepseekV2: Architecture {
                             qLat.initialize(repeating: 0, count: rkv)
                             for i in 0..<dn { axpy(qh[i], wK + i * rkv, qLat, count: rkv) }
                             let keys = selections?[t]
-                            let n = keys?.count ?? (n0 + t + 1)
+                            let n = keys?.count ?? (positionOf[t] + 1)
                             for k in 0..<n {
                                 let row = cacheRows + (keys?[k] ?? k) * latent
                                 scores[k] = (dotF32(qLat, row, rkv) + dotF32(qh + dn, row + rkv, dr)) * scale
@@ -516,19 +520,19 @@ public final class DeepseekV2: Architecture {
             }
             addInPlace(x, proj, count: T * d)
         }
-        cache.count = p0 + T
+        for seg in batch { seg.cache.count += seg.tokens.count }
 
-        return outputLogits(x, scratch: xn, tokens: T, width: d, allPositions: allPositions,
-                            norm: finalNorm, eps: c.rmsEps, head: lmHead, pool: pool)
+        return batchLogits(x, scratch: xn, layout: L, batch: batch, width: d, norm: finalNorm, eps: c.rmsEps, head: lmHead, pool: pool)
     }
 
     /// DSA indexer: `score[t,s] = sum_h w[t,h]·n^-1/2 · relu(qI[t,h]·kI[s] · d^-1/2)` over the
-    /// causal keys; each query keeps its top `index_topk` keys (all of them while it has
-    /// fewer). qI and kI get NeoX RoPE on their first qk_rope_head_dim dims; kI is
-    /// LayerNorm'd (eps 1e-6, with bias) and cached.
+    /// causal keys of the row's own sequence; each query keeps its top `index_topk` keys (all
+    /// of them while it has fewer). qI and kI get NeoX RoPE on their first qk_rope_head_dim
+    /// dims; kI is LayerNorm'd (eps 1e-6, with bias) and cached (in each sequence's value slot).
     private func indexerSelect(_ ix: IndexerLayer, _ cfg: DeepseekConfig.IndexerConfig, qa: UnsafeMutablePointer<Float>,
-                               xn: UnsafeMutablePointer<Float>, tokens T: Int, start p0: Int, cache: UnsafeMutablePointer<Float>,
+                               xn: UnsafeMutablePointer<Float>, layout L: BatchLayout, caches: [UnsafeMutablePointer<Float>],
                                ropeTable: UnsafeMutablePointer<Float>, ws: inout Workspace, pool: ThreadPool) -> [[Int]] {
+        let T = L.rows
         let nI = cfg.heads, dI = cfg.headDim, dr = config.ropeDim
         let q = ws.buffer("ix.q", T * nI * dI)
         let k = ws.buffer("ix.k", T * dI)
@@ -538,24 +542,26 @@ public final class DeepseekV2: Architecture {
         matmul(ix.weightsProj, xn, tokens: T, w, pool: pool)
         let headScale = 1 / Float(nI).squareRoot(), dotScale = 1 / Float(dI).squareRoot()
         let rope = indexerRope
+        let segmentOf = L.segment, positionOf = L.position
         for t in 0..<T {
             let cs = ropeTable + t * dr
             layerNorm(k + t * dI, ix.kNormWeight, ix.kNormBias, count: dI, eps: 1e-6)
             rope.apply(k + t * dI, table: cs)
             for h in 0..<nI { rope.apply(q + (t * nI + h) * dI, table: cs) }
             for h in 0..<nI { w[t * nI + h] *= headScale }
-            (cache + (p0 + t) * dI).update(from: k + t * dI, count: dI)
+            (caches[segmentOf[t]] + positionOf[t] * dI).update(from: k + t * dI, count: dI)
         }
         var result = [[Int]](repeating: [], count: T)
         result.withUnsafeMutableBufferPointer { out in
             let outBase = out.baseAddress!
             pool.parallelFor(T) { range in
                 for t in range {
-                    let n = p0 + t + 1
+                    let n = positionOf[t] + 1
                     if n <= cfg.topK {
                         (outBase + t).initialize(to: Array(0..<n))
                         continue
                     }
+                    let cache = caches[segmentOf[t]]
                     var scores = [Float](repeating: 0, count: n)
                     for s in 0..<n {
                         var total: Float = 0

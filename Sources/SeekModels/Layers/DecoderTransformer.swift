@@ -209,14 +209,13 @@ public final class DecoderTransformer: Sendable {
         KVCache(layers: config.layers, kvDim: config.kvDim, capacity: capacity)
     }
 
-    public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
+    public func forward(_ batch: [BatchSegment], scratch: ForwardScratch, pool: ThreadPool) throws -> [[Float]] {
         let c = config
-        let T = tokens.count
-        let p0 = cache.count
-        try checkForward(tokens, cache: cache, vocabularySize: c.vocabularySize)
+        let L = try BatchLayout(batch, vocabularySize: c.vocabularySize, layers: c.layers, kvDim: c.kvDim, valueDim: c.kvDim)
+        let T = L.rows
         let d = c.hiddenSize, hd = c.headDim
-        var ws = cache.workspace
-        defer { cache.workspace = ws }
+        var ws = scratch.workspace
+        defer { scratch.workspace = ws }
         let x = ws.buffer("x", T * d)          // (T, d) residual stream
         let xn = ws.buffer("xn", T * d)        // (T, d) normed input to a sub-layer
         let q = ws.buffer("q", T * c.qDim)     // (T, heads * hd)
@@ -228,12 +227,16 @@ public final class DecoderTransformer: Sendable {
         let u = ws.buffer("u", T * c.feedForwardSize)
         let ropeTable = ws.buffer("rope", T * c.rope.dimensions) // (T, rope dims) cos/sin pairs
 
-        for t in 0..<T {
-            embedding.dequantize(row: Int(tokens[t]), into: x + t * d)
-            c.rope.table(position: p0 + t, into: ropeTable + t * c.rope.dimensions)
+        for (s, seg) in batch.enumerated() {
+            for (i, token) in seg.tokens.enumerated() {
+                let t = L.start[s] + i
+                embedding.dequantize(row: Int(token), into: x + t * d)
+                c.rope.table(position: L.position[t], into: ropeTable + t * c.rope.dimensions)
+            }
         }
         let scale = 1 / Float(hd).squareRoot()
         let group = c.heads / c.kvHeads
+        let segmentOf = L.segment, positionOf = L.position
 
         for (li, layer) in layers.enumerated() {
             for t in 0..<T { rmsNorm(x + t * d, layer.attnNorm, xn + t * d, count: d, eps: c.rmsEps) }
@@ -248,20 +251,24 @@ public final class DecoderTransformer: Sendable {
                 for h in 0..<c.heads { c.rope.apply(q + t * c.qDim + h * hd, table: cs) }
                 for h in 0..<c.kvHeads { c.rope.apply(k + t * c.kvDim + h * hd, table: cs) }
             }
-            let keys = cache.keys[li], values = cache.values[li]
-            (keys + p0 * c.kvDim).update(from: k, count: T * c.kvDim)
-            (values + p0 * c.kvDim).update(from: v, count: T * c.kvDim)
+            let keyRows = batch.map { $0.cache.keys[li] }, valueRows = batch.map { $0.cache.values[li] }
+            for (s, seg) in batch.enumerated() {
+                let p0 = seg.cache.count, r0 = L.start[s], n = seg.tokens.count
+                (keyRows[s] + p0 * c.kvDim).update(from: k + r0 * c.kvDim, count: n * c.kvDim)
+                (valueRows[s] + p0 * c.kvDim).update(from: v + r0 * c.kvDim, count: n * c.kvDim)
+            }
 
-            // Causal attention: token t sees positions 0...p0 + t. One (token, head) per item.
-            let stride = p0 + T
+            // Causal attention: a row at position p sees positions 0...p of its own sequence.
+            // One (row, head) per item.
             pool.parallelFor(T * c.heads) { range in
-              withUnsafeTemporaryAllocation(of: Float.self, capacity: stride) { buf in
+              withUnsafeTemporaryAllocation(of: Float.self, capacity: L.longest) { buf in
                 let s = buf.baseAddress!  // (positions) scores of one query
                 for item in range {
                     let t = item / c.heads, h = item % c.heads
+                    let keys = keyRows[segmentOf[t]], values = valueRows[segmentOf[t]]
                     let kvh = h / group
                     let qh = q + t * c.qDim + h * hd
-                    let n = p0 + t + 1
+                    let n = positionOf[t] + 1
                     for p in 0..<n { s[p] = dotF32(qh, keys + p * c.kvDim + kvh * hd, hd) * scale }
                     softmax(s, count: n)
                     let o = att + t * c.qDim + h * hd
@@ -280,10 +287,9 @@ public final class DecoderTransformer: Sendable {
             matmul(layer.down, g, tokens: T, proj, pool: pool)
             addInPlace(x, proj, count: T * d)
         }
-        cache.count = p0 + T
+        for seg in batch { seg.cache.count += seg.tokens.count }
 
-        return outputLogits(x, scratch: xn, tokens: T, width: d, allPositions: allPositions,
-                            norm: outputNorm, eps: c.rmsEps, head: output, pool: pool)
+        return batchLogits(x, scratch: xn, layout: L, batch: batch, width: d, norm: outputNorm, eps: c.rmsEps, head: output, pool: pool)
     }
 }
 
@@ -321,29 +327,7 @@ extension DecoderArchitecture {
     public var trainedContextLength: Int { model.config.contextLength }
     public var summary: [(String, String)] { model.summary }
     public func makeCache(capacity: Int) -> KVCache { model.makeCache(capacity: capacity) }
-    public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
-        try model.forward(tokens, cache: cache, allPositions: allPositions, pool: pool)
+    public func forward(_ batch: [BatchSegment], scratch: ForwardScratch, pool: ThreadPool) throws -> [[Float]] {
+        try model.forward(batch, scratch: scratch, pool: pool)
     }
-}
-
-/// Checks a forward call's inputs: at least one token, room in the cache, ids in the vocabulary.
-func checkForward(_ tokens: [Int32], cache: KVCache, vocabularySize: Int) throws {
-    guard !tokens.isEmpty else { throw ModelError("forward needs at least one token") }
-    guard cache.count + tokens.count <= cache.capacity else {
-        throw ModelError("context is full: \(cache.count) + \(tokens.count) tokens exceed the context size of \(cache.capacity)")
-    }
-    for t in tokens where t < 0 || Int(t) >= vocabularySize {
-        throw ModelError("token id \(t) is outside the vocabulary (0..<\(vocabularySize))")
-    }
-}
-
-/// Final norm and LM head over the last position (or all): `(rows, vocab)` logits.
-func outputLogits(_ x: UnsafeMutablePointer<Float>, scratch xn: UnsafeMutablePointer<Float>, tokens T: Int, width d: Int,
-                  allPositions: Bool, norm: [Float], eps: Float, head: WeightMatrix, pool: ThreadPool) -> [Float] {
-    let first = allPositions ? 0 : T - 1
-    let rows = T - first
-    for t in first..<T { rmsNorm(x + t * d, norm, xn + (t - first) * d, count: d, eps: eps) }
-    var logits = [Float](repeating: 0, count: rows * head.rows)
-    logits.withUnsafeMutableBufferPointer { matmul(head, xn, tokens: rows, $0.baseAddress!, pool: pool) }
-    return logits
 }
