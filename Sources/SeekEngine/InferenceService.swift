@@ -1,60 +1,75 @@
-import Dispatch
 import Foundation
 import SeekKernels
 
-/// Runs generations for concurrent callers (the server, later the web chat): requests queue
-/// up and run one at a time on a dedicated thread that owns the model's session, so the KV
-/// cache of the previous request is re-used when the next one shares its prefix (a
-/// multi-turn chat re-sends its history). Events stream back through an AsyncThrowingStream;
-/// when the consumer goes away the generation stops at the next token.
+/// Runs generations for concurrent callers (the server, the web chat) with continuous
+/// batching: up to `parallel` sequences run together, one forward pass per step over all of
+/// them (see `Scheduler`); up to `maxQueue` more wait for a slot, beyond that `generate`
+/// throws `EngineError.busy`. A request re-uses the keys and values of the longest prefix it
+/// shares with any cached sequence (a multi-turn chat re-sends its history); finished
+/// sequences stay cached within `cacheBytes`, least recently used evicted first.
 ///
-/// Continuous batching (several sequences per forward pass) replaces the one-at-a-time loop
-/// in the server issue's next step; the interface stays.
+/// Events stream back through an AsyncThrowingStream; when the consumer goes away the
+/// sequence stops within one step and its slot is freed.
 public final class InferenceService: Sendable {
     public let model: LoadedModel
     public let contextSize: Int
     public let maxQueue: Int
-    private let queue = DispatchQueue(label: "swiftseek.inference", qos: .userInitiated)
-    /// Touched only on `queue`: the one owner of the session and its cache.
-    private let owner: SessionOwner
-    private let waiting = Counter()
+    public let parallel: Int
+    private let scheduler: Scheduler
 
-    public init(model: LoadedModel, contextSize: Int, pool: ThreadPoolHandle, maxQueue: Int = 64) {
+    public static let defaultParallel = 4
+    public static let defaultCacheMiB = 1024
+    public static let defaultPrefillChunk = 256
+
+    /// - Parameters:
+    ///   - parallel: sequences run together (slots).
+    ///   - maxQueue: requests that may wait for a slot.
+    ///   - cacheBytes: memory for the KV of cached sequences (running ones always keep theirs).
+    ///   - prefillChunk: prompt tokens prefilled per step, shared by the prompts in progress.
+    public init(model: LoadedModel, contextSize: Int, pool: ThreadPoolHandle, maxQueue: Int = 64,
+                parallel: Int = InferenceService.defaultParallel, cacheBytes: Int = InferenceService.defaultCacheMiB << 20,
+                prefillChunk: Int = InferenceService.defaultPrefillChunk) {
+        self.model = model
+        self.contextSize = contextSize
+        self.maxQueue = max(0, maxQueue)
+        self.parallel = max(1, parallel)
+        scheduler = Scheduler(model: model, contextSize: contextSize, pool: pool.pool, slots: self.parallel, maxQueue: self.maxQueue,
+                              cacheBytes: max(0, cacheBytes), prefillChunk: max(1, prefillChunk))
+        scheduler.start()
+    }
+
+    /// Tests: `beforeRound` runs on the scheduler's thread before each round of admission
+    /// and one step, so a test can hold the engine at a known point.
+    init(model: LoadedModel, contextSize: Int, pool: ThreadPoolHandle, maxQueue: Int = 64, parallel: Int = 1,
+         beforeRound: @escaping @Sendable () -> Void) {
         self.model = model
         self.contextSize = contextSize
         self.maxQueue = maxQueue
-        owner = SessionOwner(Session(model: model, contextSize: contextSize, pool: pool.pool))
+        self.parallel = parallel
+        scheduler = Scheduler(model: model, contextSize: contextSize, pool: pool.pool, slots: parallel, maxQueue: maxQueue,
+                              cacheBytes: InferenceService.defaultCacheMiB << 20, prefillChunk: InferenceService.defaultPrefillChunk)
+        scheduler.beforeRound = beforeRound
+        scheduler.start()
     }
 
-    /// Requests waiting or running.
-    public var queueDepth: Int { waiting.value }
+    deinit { scheduler.stop() }
 
+    /// Starts a generation. Throws `EngineError.busy` when the queue is full, and the
+    /// request's own errors (bad parameters, a prompt longer than the context) at once.
     public func generate(_ request: GenerationRequest) throws -> AsyncThrowingStream<GenerationEvent, Error> {
-        guard waiting.increment(limit: maxQueue) else { throw EngineError.busy(limit: maxQueue) }
-        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
-        let cancelled = Counter()
-        continuation.onTermination = { _ in cancelled.set(1) }
-        let owner = owner, waiting = waiting
-        queue.async {
-            defer { waiting.decrement() }
-            do {
-                var generation = try owner.session.generate(request)
-                while cancelled.value == 0, let event = try generation.next() {
-                    continuation.yield(event)
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        return stream
+        try scheduler.submit(request)
     }
-}
 
-/// The session, owned by the inference queue (never touched elsewhere).
-private final class SessionOwner: @unchecked Sendable {
-    let session: Session
-    init(_ session: Session) { self.session = session }
+    /// Ends every running and queued generation (with a CancellationError) and refuses new
+    /// ones; for shutdown.
+    public func shutdown() { scheduler.stop() }
+
+    /// A snapshot of slots, queue, context cache and totals (updated after every step).
+    public var stats: InferenceStats { scheduler.stats }
+    /// Requests waiting for a slot.
+    public var queueDepth: Int { stats.queueDepth }
+    /// Sequences running now.
+    public var activeSlots: Int { stats.activeSlots }
 }
 
 /// A small locked counter/flag.

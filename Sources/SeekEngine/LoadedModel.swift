@@ -76,6 +76,8 @@ public struct GenerationRequest: Sendable {
     public var stopStrings: [String] = []
     /// Stop at the model's end-of-generation tokens (EOS/EOT).
     public var stopAtEndOfGeneration = true
+    /// Report each token's log-probability and this many top alternatives (0...20); nil: none.
+    public var logprobs: Int? = nil
 
     public init(prompt: [Int32]) { self.prompt = prompt }
 }
@@ -106,8 +108,8 @@ public struct GenerationStats: Sendable {
 
 public enum GenerationEvent: Sendable {
     /// New text (possibly empty while a stop-string prefix or partial character is held)
-    /// and the token that produced it.
-    case token(Int32, text: String)
+    /// and the token that produced it, with its log-probabilities when the request asked.
+    case token(Int32, text: String, logprobs: TokenLogprobs?)
     /// The end; `text` is whatever was still held back (a stop-string prefix that never
     /// completed, or a cut UTF-8 character as U+FFFD).
     case finished(FinishReason, text: String, GenerationStats)

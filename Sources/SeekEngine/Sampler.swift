@@ -74,8 +74,22 @@ public struct Sampler: Sendable {
     }
 
     public mutating func sample(_ logits: [Float]) -> Int32 {
+        sample(logits, logprobs: nil).token
+    }
+
+    /// Samples a token and, when `logprobs` is given, reports its log-probability and the
+    /// `logprobs` most likely alternatives: the log-softmax over the whole vocabulary of the
+    /// logits the draw starts from (after the penalties, before truncation and temperature,
+    /// as OpenAI reports them: they do not depend on top-k/top-p/temperature or the seed).
+    public mutating func sample(_ logits: [Float], logprobs: Int?) -> (token: Int32, logprobs: TokenLogprobs?) {
         var l = logits
         applyPenalties(&l)
+        let token = draw(l, original: logits)
+        guard let k = logprobs else { return (token, nil) }
+        return (token, TokenLogprobs(logits: l, chosen: token, top: k))
+    }
+
+    private mutating func draw(_ l: [Float], original logits: [Float]) -> Int32 {
         if params.temperature == 0 { return argmax(l) }
 
         var candidates = l.indices.map { (id: Int32($0), logit: l[$0]) }
@@ -140,4 +154,58 @@ func softmaxOf(_ x: [Float]) -> [Float] {
     let e = x.map { expf($0 - m) }
     let s = e.reduce(0, +)
     return e.map { $0 / s }
+}
+
+/// One token and its log-probability.
+public struct TokenLogprob: Sendable, Equatable {
+    public var token: Int32
+    public var logprob: Float
+    public init(token: Int32, logprob: Float) {
+        self.token = token
+        self.logprob = logprob
+    }
+}
+
+/// The sampled token's log-probability and the most likely alternatives (most likely first;
+/// the chosen token appears among them when it is one of the top).
+public struct TokenLogprobs: Sendable, Equatable {
+    public var chosen: TokenLogprob
+    public var top: [TokenLogprob]
+
+    public init(chosen: TokenLogprob, top: [TokenLogprob]) {
+        self.chosen = chosen
+        self.top = top
+    }
+
+    /// Log-softmax of `logits` (NaN counts as -inf) for `chosen` and the `top` largest.
+    public init(logits: [Float], chosen: Int32, top k: Int) {
+        var m = -Float.infinity
+        for v in logits where v > m { m = v }
+        var sum: Double = 0
+        if m.isFinite { for v in logits where v > -.infinity { sum += Double(expf(v - m)) } }
+        let lse = m.isFinite ? m + Float(Foundation.log(sum)) : 0
+        func lp(_ i: Int) -> Float {
+            let v = logits[i]
+            return v.isNaN || !m.isFinite ? -.infinity : v - lse
+        }
+        self.chosen = TokenLogprob(token: chosen, logprob: Int(chosen) < logits.count ? lp(Int(chosen)) : -.infinity)
+        // The k largest by a bounded insertion (k is small: OpenAI allows at most 20).
+        var best: [Int] = []
+        let n = min(max(k, 0), logits.count)
+        if n > 0 {
+            best.reserveCapacity(n + 1)
+            func better(_ a: Int, _ b: Int) -> Bool {
+                let x = logits[a].isNaN ? -Float.infinity : logits[a], y = logits[b].isNaN ? -Float.infinity : logits[b]
+                return x > y || (x == y && a < b)
+            }
+            for i in logits.indices {
+                if best.count == n, !better(i, best[n - 1]) { continue }
+                var j = best.count
+                while j > 0 && better(i, best[j - 1]) { j -= 1 }
+                best.insert(i, at: j)
+                if best.count > n { best.removeLast() }
+            }
+        }
+        self.top = best.map { TokenLogprob(token: Int32($0), logprob: lp($0)) }
+    }
 }

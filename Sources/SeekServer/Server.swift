@@ -133,7 +133,7 @@ struct ChatCompletions: Sendable {
         }
         for try await e in events {
             switch e {
-            case .token(_, let text):
+            case .token(_, let text, _):
                 let parts = parser.push(text)
                 if parts.contains(where: { if case .reasoning = $0 { true } else { false } }) { reasoningTokens += 1 }
                 take(parts)
@@ -176,7 +176,7 @@ struct ChatCompletions: Sendable {
                 }
                 for try await e in events {
                     switch e {
-                    case .token(_, let text):
+                    case .token(_, let text, _):
                         let parts = parser.push(text)
                         if parts.contains(where: { if case .reasoning = $0 { true } else { false } }) { reasoningTokens += 1 }
                         try await deliver(parts)

@@ -20,12 +20,17 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: "Aggregate decode speed of N concurrent sequences through the batching engine (repeatable: --parallel 1 --parallel 4).")
+    var parallel: [Int] = []
+
     func validate() throws {
         guard pp >= 1, tg >= 0, reps >= 1 else { throw ValidationError("--pp must be >= 1, --tg >= 0, --reps >= 1") }
+        guard parallel.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--parallel must be between 1 and 256") }
     }
 
     func run() throws {
         let model = try options.load()
+        if !parallel.isEmpty { return try runParallel(model) }
         let pool = options.pool
         guard pp + tg <= model.architecture.trainedContextLength else {
             throw ValidationError("--pp + --tg (\(pp + tg)) exceed the model's \(model.architecture.trainedContextLength)-token context")

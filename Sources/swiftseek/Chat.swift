@@ -137,7 +137,7 @@ struct Chat: ParsableCommand {
                 break
             }
             switch event {
-            case .token(_, let text):
+            case .token(_, let text, _):
                 show(parser.push(text))
             case .finished(_, let rest, let s):
                 show(parser.push(rest))

@@ -86,7 +86,7 @@ struct Generate: ParsableCommand {
             let out = FileHandle.standardOutput
             while let event = try generation.next() {
                 switch event {
-                case .token(_, let piece):
+                case .token(_, let piece, _):
                     text += piece
                     if !json && !piece.isEmpty { out.write(Data(piece.utf8)) }
                 case .finished(let r, let rest, let s):

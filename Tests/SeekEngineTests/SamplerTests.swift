@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import SeekEngine
 
@@ -111,5 +112,29 @@ import SeekEngine
         #expect(s.push(Array("ay".utf8)).text == "STay")
         #expect(s.push(Array("ST".utf8)).text == "")
         #expect(s.flush() == "ST")
+    }
+}
+
+@Suite struct LogprobTests {
+    @Test func logSoftmaxOfChosenAndTop() {
+        let logits: [Float] = [1, 3, 2, .nan, -.infinity]
+        let lp = TokenLogprobs(logits: logits, chosen: 2, top: 3)
+        let lse = log(exp(1.0) + exp(3.0) + exp(2.0))
+        #expect(abs(Double(lp.chosen.logprob) - (2 - lse)) < 1e-5)
+        #expect(lp.top.map(\.token) == [1, 2, 0])
+        #expect(abs(Double(lp.top[0].logprob) - (3 - lse)) < 1e-5)
+        #expect(TokenLogprobs(logits: logits, chosen: 4, top: 0).chosen.logprob == -.infinity)
+        #expect(TokenLogprobs(logits: logits, chosen: 1, top: 0).top.isEmpty)
+    }
+
+    @Test func samplerReportsLogprobsAfterPenalties() {
+        var p = SamplingParams.greedy
+        p.presencePenalty = 2
+        var s = Sampler(p)
+        s.accept([1])
+        let (token, lp) = s.sample([0.1, 2.0, 1.9], logprobs: 1)
+        #expect(token == 2)   // 2.0 - 2 < 1.9
+        #expect(lp?.top.first?.token == 2)
+        #expect(lp?.chosen.token == 2)
     }
 }
