@@ -92,11 +92,8 @@ public struct Sampler: Sendable {
     private mutating func draw(_ l: [Float], original logits: [Float]) -> Int32 {
         if params.temperature == 0 { return argmax(l) }
 
-        var candidates = l.indices.map { (id: Int32($0), logit: l[$0]) }
-        candidates.removeAll { $0.logit.isNaN || $0.logit == -.infinity }
+        var candidates = Self.topCandidates(l, k: params.topK)
         guard !candidates.isEmpty else { return argmax(logits) }
-        candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
-        if params.topK > 0 && params.topK < candidates.count { candidates.removeSubrange(params.topK...) }
 
         var probs = softmaxOf(candidates.map(\.logit))
         if params.topP < 1 {
@@ -122,6 +119,33 @@ public struct Sampler: Sendable {
             if r < cum { return candidates[i].id }
         }
         return candidates[candidates.count - 1].id
+    }
+
+    /// The finite logits, best first (ties: lower id first), cut to top-k. A small k is
+    /// selected in one pass instead of sorting the whole vocabulary (this runs once per
+    /// token per sequence on the scheduler's thread).
+    static func topCandidates(_ l: [Float], k: Int) -> [(id: Int32, logit: Float)] {
+        func better(_ a: (id: Int32, logit: Float), _ b: (id: Int32, logit: Float)) -> Bool {
+            a.logit > b.logit || (a.logit == b.logit && a.id < b.id)
+        }
+        if k > 0 && k <= 256 {
+            var top: [(id: Int32, logit: Float)] = []
+            top.reserveCapacity(k + 1)
+            for (i, v) in l.enumerated() where !v.isNaN && v != -.infinity {
+                let c = (id: Int32(i), logit: v)
+                if top.count == k, !better(c, top[k - 1]) { continue }
+                var j = top.count
+                while j > 0 && better(c, top[j - 1]) { j -= 1 }
+                top.insert(c, at: j)
+                if top.count > k { top.removeLast() }
+            }
+            return top
+        }
+        var candidates = l.indices.map { (id: Int32($0), logit: l[$0]) }
+        candidates.removeAll { $0.logit.isNaN || $0.logit == -.infinity }
+        candidates.sort(by: better)
+        if k > 0 && k < candidates.count { candidates.removeSubrange(k...) }
+        return candidates
     }
 
     private func applyPenalties(_ l: inout [Float]) {

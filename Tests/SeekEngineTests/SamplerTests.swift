@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import SeekEngine
+@testable import SeekEngine
 
 @Suite struct SamplerTests {
     let logits: [Float] = [0.1, 2.0, 1.9, -1.0, 0.5, 1.0]
@@ -136,5 +136,23 @@ import SeekEngine
         #expect(token == 2)   // 2.0 - 2 < 1.9
         #expect(lp?.top.first?.token == 2)
         #expect(lp?.chosen.token == 2)
+    }
+}
+
+@Suite struct TopKSelectionTests {
+    /// The one-pass top-k selection equals sorting everything and cutting (order and ties).
+    @Test func selectionEqualsFullSort() {
+        var rng = SeededGenerator(seed: 5)
+        for trial in 0..<20 {
+            // Coarse values give many ties; a few NaN and -inf are dropped.
+            var l = (0..<3000).map { _ in Float(Int(rng.next() % 50)) / 4 }
+            l[Int(rng.next() % 3000)] = .nan
+            l[Int(rng.next() % 3000)] = -.infinity
+            let k = [1, 40, 256][trial % 3]
+            var sorted = l.indices.filter { !l[$0].isNaN && l[$0] != -.infinity }.map { (id: Int32($0), logit: l[$0]) }
+            sorted.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
+            let fast = Sampler.topCandidates(l, k: k)
+            #expect(fast.map(\.id) == sorted.prefix(k).map(\.id), "k \(k)")
+        }
     }
 }
