@@ -10,6 +10,7 @@ func addWebChat<Context: RequestContext>(to router: Router<Context>, options: Se
     let assets = WebAssets.shared
     router.get("/") { request, _ in assets.response(for: "index.html", request: request) }
     router.get("index.html") { request, _ in assets.response(for: "index.html", request: request) }
+    router.get("favicon.ico") { request, _ in assets.response(for: "icon.svg", request: request) }
     router.get("assets/:file") { request, context in
         assets.response(for: try context.parameters.require("file"), request: request)
     }

@@ -36,8 +36,38 @@ function el(tag, className, text) {
   return node;
 }
 
+// Icons are inline SVG (24×24, stroked): no icon font, so they draw the same everywhere.
+const ICONS = {
+  plus: ['M12 5v14M5 12h14'],
+  close: ['M6 6l12 12M18 6L6 18'],
+  menu: ['M4 7h16M4 12h16M4 17h16'],
+  gear: ['M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z', 'M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9 7 7M17 17l2.1 2.1M4.9 19.1 7 17M17 7l2.1-2.1'],
+  copy: ['M9 9h11v11H9z', 'M5 15V5a2 2 0 0 1 2-2h8'],
+  edit: ['M4 20h4L19 9l-4-4L4 16v4z', 'M13 7l4 4'],
+  trash: ['M4 7h16M9 7V4h6v3', 'M6 7l1 13h10l1-13'],
+  refresh: ['M20 12a8 8 0 1 1-2.3-5.7', 'M20 4v5h-5'],
+  send: ['M12 19V5M5 12l7-7 7 7'],
+  stop: ['M8 8h8v8H8z'],
+};
+
+function icon(name) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', `icon icon-${name}`);
+  svg.setAttribute('aria-hidden', 'true');
+  for (const d of ICONS[name] ?? []) {
+    const path = document.createElementNS(NS, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 function button(className, label, onClick, title) {
-  const b = el('button', className, label);
+  const b = el('button', className);
+  if (label in ICONS) b.append(icon(label));
+  else b.textContent = label;
   b.type = 'button';
   if (title) { b.title = title; b.setAttribute('aria-label', title); }
   b.addEventListener('click', onClick);
@@ -193,8 +223,8 @@ function conversationItem(c) {
   title.title = c.title;
   const actions = el('span', 'conversation-actions');
   actions.append(
-    button('icon-btn rename', '✎', () => startRename(item, c), t('rename')),
-    button('icon-btn delete', '🗑', () => confirmDelete(c), t('delete')),
+    button('icon-btn rename', 'edit', () => startRename(item, c), t('rename')),
+    button('icon-btn delete', 'trash', () => confirmDelete(c), t('delete')),
   );
   item.append(title, actions);
   return item;
@@ -311,8 +341,8 @@ function userMessage(m) {
   const bubble = el('div', 'bubble content', m.content);
   const actions = el('div', 'message-actions');
   actions.append(
-    button('icon-btn copy', '⧉', () => copyText(m.content), t('copy')),
-    button('icon-btn edit', '✎', () => startEdit(node, m), t('edit')),
+    button('icon-btn copy', 'copy', () => copyText(m.content), t('copy')),
+    button('icon-btn edit', 'edit', () => startEdit(node, m), t('edit')),
   );
   node.append(bubble, actions);
   return node;
@@ -389,8 +419,8 @@ function assistantMessage(m, isLast) {
   renderContent(content, m.content);
   body.append(content, statsLine(m));
   const actions = el('div', 'message-actions');
-  actions.append(button('icon-btn copy', '⧉', () => copyText(m.content), t('copy')));
-  if (isLast) actions.append(button('icon-btn regenerate', '↻', () => regenerate(m), t('regenerate')));
+  actions.append(button('icon-btn copy', 'copy', () => copyText(m.content), t('copy')));
+  if (isLast) actions.append(button('icon-btn regenerate', 'refresh', () => regenerate(m), t('regenerate')));
   body.append(actions);
   node.append(avatar, body);
   return node;
@@ -470,6 +500,12 @@ async function* sseData(body) {
       if (data) yield data;
     }
   }
+}
+
+// How many answers have ended (saved, stopped or failed): tests and tools can wait on it.
+let answersEnded = 0;
+function answerEnded() {
+  document.body.dataset.answers = String(++answersEnded);
 }
 
 function setStreaming(on) {
@@ -572,6 +608,7 @@ async function streamAnswer() {
     node.classList.add('failed');
     body.append(errorBox(failure, () => { node.remove(); streamAnswer(); }));
     scrollToBottom(false);
+    answerEnded();
     return;
   }
 
@@ -588,6 +625,7 @@ async function streamAnswer() {
   if (!text && !reasoning && finish === 'stopped') {  // stopped before anything came: nothing to keep
     node.remove();
     renderConversation();
+    answerEnded();
     return;
   }
   try {
@@ -601,6 +639,7 @@ async function streamAnswer() {
     draw();
     body.append(errorBox(new ChatError(e.kind || 'server', t('errSave', { message: describeError(e) })), null));
   }
+  answerEnded();
 }
 
 function errorBox(error, retry) {
@@ -683,6 +722,7 @@ function saveSettings(event) {
 
 function bind() {
   applyTranslations();
+  for (const span of document.querySelectorAll('[data-icon]')) span.replaceWith(icon(span.dataset.icon));
   const input = $('input');
   input.addEventListener('input', () => { autosize(); updateSendButton(); });
   input.addEventListener('keydown', (e) => {
@@ -724,6 +764,7 @@ async function start() {
   const id = location.hash.slice(1);
   if (id) await openConversation(id);
   await loadModels();
+  document.body.dataset.answers = '0';
   document.body.dataset.ready = 'true';
   $('input').focus();
 }
