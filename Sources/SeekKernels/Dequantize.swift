@@ -52,7 +52,7 @@ public let dotChunk = 256
 @inlinable
 public func dotRow(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
     switch type {
-    case .f32: return dotChunked(row.assumingMemoryBound(to: Float.self), x, count)
+    case .f32: return dotChunkedF32(row.assumingMemoryBound(to: Float.self), x, count)
     case .f16 where KernelSettings.hasAVX2: return dotChunkedF16(row, x, count)
     case .q8_0: return dotRowQ8_0(row, x, count: count)
     case .q4_0: return dotRowQ4_0(row, x, count: count)
@@ -80,16 +80,31 @@ public func dotRowDecoded(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: Unsafe
         while b < blocks {
             let n = min(group, blocks - b)
             for k in 0..<n { decode(row + (b + k) * ts, t + k * bs) }
-            sum += dotF32(t, x + b * bs, n * bs)
+            sum += dotF32Portable(t, x + b * bs, n * bs)
             b += n
         }
         return sum
     }
 }
 
-/// `sum(a[i] * b[i])` summed per `dotChunk` values, the same order as `dotRow`.
+/// `sum(a[i] * b[i])` summed per `dotChunk` values with the portable float dot: the same
+/// order as the fused float kernels of `dotRow` (the exact path's prefill).
 @inlinable
 public func dotChunked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var sum: Float = 0
+    var i = 0
+    while i < n {
+        let m = min(dotChunk, n - i)
+        sum += dotF32Portable(a + i, b + i, m)
+        i += m
+    }
+    return sum
+}
+
+/// F32 weight rows: per `dotChunk` with the fastest float dot (AVX2 where there is one).
+/// `matmul` uses it for every token of F32 weights, so decode and prefill still agree.
+@inlinable
+public func dotChunkedF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
     var sum: Float = 0
     var i = 0
     while i < n {

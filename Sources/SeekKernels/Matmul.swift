@@ -32,17 +32,17 @@ public struct WeightMatrix: @unchecked Sendable {
 /// Work is split by weight rows, so each weight row is read (and decoded) once per call,
 /// however many tokens there are: a prefill of T tokens reads the weights once, not T times.
 ///
-/// Quantized weights with an integer kernel (see `KernelSettings`) multiply 8-bit
+/// Quantized weights with an integer kernel (see `KernelSettings`) multiply 16-bit
 /// activations, quantized once here for all rows; the rest use the float kernels. Either
 /// way every (row, token) pair is computed by the same function in the same order, so a
 /// token's result does not depend on how many tokens share the call (decode == prefill).
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
                    _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
     let k = w.cols, n = w.rows
-    if KernelSettings.usesInt8Activations(w.type), let kernel = Int8Kernel(w.type) {
+    if KernelSettings.usesQuantizedActivations(w.type), let kernel = IntegerKernel(w.type) {
         let act = QuantizedActivations(rows: tokens, cols: k)
         act.quantize(x)
-        matmulInt8(w, kernel, act, out, pool: pool)
+        matmulQuantized(w, kernel, act, out, pool: pool)
         return
     }
     if tokens == 1 || w.type == .f32 || (w.type == .f16 && KernelSettings.hasAVX2) {
@@ -70,7 +70,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
 
 /// Rows × tokens in tiles (64 weight rows × 32 tokens), so a tile's weights and activations
 /// stay in cache while they meet.
-func matmulInt8(_ w: WeightMatrix, _ kernel: Int8Kernel, _ act: QuantizedActivations,
+func matmulQuantized(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedActivations,
                 _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
     let n = w.rows, tokens = act.rows
     pool.parallelFor(n, minChunk: tokens == 1 ? 16 : 4) { range in

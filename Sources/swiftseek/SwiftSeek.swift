@@ -37,13 +37,17 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Context size in tokens (default: the model's, at most 4096).")
     var ctx: Int?
 
+    @Flag(help: "Float activations in every matrix product (no 16-bit quantization): slower, and within ~1e-5 of a float reference instead of ~1e-4. Also SWIFTSEEK_EXACT=1.")
+    var exact = false
+
     func validate() throws {
         if let t = threads, t < 1 || t > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
         if let c = ctx, c < 1 { throw ValidationError("--ctx must be at least 1") }
     }
 
     func load() throws -> LoadedModel {
-        try failing {
+        if exact { KernelSettings.exactActivations = true }
+        return try failing {
             let path = try ModelStore().resolve(model, log: note)
             return try LoadedModel(path: path)
         }

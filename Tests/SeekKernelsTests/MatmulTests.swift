@@ -7,7 +7,7 @@ import SeekTestSupport
 @Suite struct MatmulTests {
     /// matmul on all threads equals a naive double-precision product, for one token (decode
     /// path) and several (prefill path), on a quantized fixture matrix. Where the weights
-    /// multiply 8-bit activations, the product is of the activations as quantized.
+    /// multiply 16-bit activations, the product is of the activations as quantized.
     @Test(arguments: [1, 3, 8], ["q4_1", "q6_k", "f16"])
     func matmulMatchesNaiveProduct(tokens: Int, name: String) throws {
         let types: [String: GGMLType] = ["q4_1": .q4_1, "q6_k": .q6_K, "f16": .f16]
@@ -18,7 +18,7 @@ import SeekTestSupport
         var rng = SplitMix(seed: UInt64(tokens))
         let x = (0..<(tokens * cols)).map { _ in rng.nextFloat() - 0.5 }
         var xRef = x
-        if KernelSettings.usesInt8Activations(type) {
+        if KernelSettings.usesQuantizedActivations(type) {
             let act = QuantizedActivations(rows: tokens, cols: cols)
             x.withUnsafeBufferPointer { act.quantize($0.baseAddress!) }
             xRef = (0..<tokens).flatMap { act.dequantized(row: $0) }
@@ -47,19 +47,22 @@ import SeekTestSupport
 
     /// Decode (one token) and prefill (many) paths give bit-identical rows: the property
     /// that makes a cached decode equal a full recompute.
-    @Test func decodeAndPrefillPathsAreBitIdentical() throws {
-        let raw = try Fixtures.data("quant/q4_k.bin")
+    @Test(arguments: ["q4_k", "q4_1", "q8_0", "f16", "f32", "q5_k"])
+    func decodeAndPrefillPathsAreBitIdentical(_ name: String) throws {
+        let types: [String: GGMLType] = ["q4_k": .q4_K, "q4_1": .q4_1, "q8_0": .q8_0, "f16": .f16, "f32": .f32, "q5_k": .q5_K]
+        let type = try #require(types[name])
+        let raw = try Fixtures.data("quant/\(name).bin")
         var rng = SplitMix(seed: 3)
         let x = (0..<(5 * 512)).map { _ in rng.nextFloat() - 0.5 }
         raw.withUnsafeBytes { src in
-            let m = WeightMatrix(name: "w", type: .q4_K, rows: 4, cols: 512, data: src.baseAddress!)
+            let m = WeightMatrix(name: "w", type: type, rows: 4, cols: 512, data: src.baseAddress!)
             var batched = [Float](repeating: 0, count: 5 * 4)
             x.withUnsafeBufferPointer { xp in
                 batched.withUnsafeMutableBufferPointer { matmul(m, xp.baseAddress!, tokens: 5, $0.baseAddress!, pool: ThreadPool(threads: 2)) }
                 for t in 0..<5 {
                     var one = [Float](repeating: 0, count: 4)
                     one.withUnsafeMutableBufferPointer { matmul(m, xp.baseAddress! + t * 512, tokens: 1, $0.baseAddress!, pool: ThreadPool(threads: 1)) }
-                    #expect(one == Array(batched[(t * 4)..<(t * 4 + 4)]))
+                    #expect(one.map(\.bitPattern) == batched[(t * 4)..<(t * 4 + 4)].map(\.bitPattern), "\(name) token \(t)")
                 }
             }
         }

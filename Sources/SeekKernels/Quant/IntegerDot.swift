@@ -2,9 +2,13 @@ import CSeekSIMD
 import SeekFormats
 import Synchronization
 
-// Integer dot products: activations quantized once per row to 8-bit blocks of 32 values,
-// then multiplied against the weights' own blocks with AVX2's vpmaddubsw/vpmaddwd (the C
-// module CSeekSIMD), as the fastest CPU engines do. The float kernels beside them
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Integer dot products: activations quantized once per row to 16-bit blocks of 32 values,
+// then multiplied against the weights' own blocks with AVX2's vpmaddwd (the C module
+// CSeekSIMD; its header says why 16 bits and not 8). The float kernels beside them
 // (FusedDot.swift) remain the exact path: for CPUs without AVX2 and for `--exact` runs.
 
 /// Which kernels the process uses. Read once per matmul.
@@ -12,24 +16,25 @@ public enum KernelSettings {
     /// The CPU runs AVX2, FMA and F16C (checked once).
     public static let hasAVX2: Bool = seek_cpu_has_avx2() != 0
 
-    private static let exact = Atomic<Bool>(false)
+    private static let exact = Atomic<Bool>(getenv("SWIFTSEEK_EXACT").map { String(cString: $0) == "1" } ?? false)
 
-    /// Float activations everywhere (no 8-bit activation quantization): results within ~1e-5
-    /// of a float reference instead of ~1e-2. Slower; for parity checks (`logits --exact`).
+    /// Float activations everywhere (no 16-bit activation quantization): results within
+    /// ~1e-5 of a float reference instead of ~1e-4. Slower; for parity checks (`--exact`, or
+    /// SWIFTSEEK_EXACT=1 in the environment).
     public static var exactActivations: Bool {
         get { exact.load(ordering: .relaxed) }
         set { exact.store(newValue, ordering: .relaxed) }
     }
 
-    /// Whether weights of `type` multiply 8-bit activations.
-    public static func usesInt8Activations(_ type: GGMLType) -> Bool {
-        hasAVX2 && !exactActivations && Int8Kernel(type) != nil
+    /// Whether weights of `type` multiply 16-bit activations.
+    public static func usesQuantizedActivations(_ type: GGMLType) -> Bool {
+        hasAVX2 && !exactActivations && IntegerKernel(type) != nil
     }
 }
 
 /// The weight formats with an integer kernel.
 @usableFromInline
-enum Int8Kernel {
+enum IntegerKernel {
     case q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q6_K
 
     @usableFromInline init?(_ type: GGMLType) {
@@ -46,42 +51,53 @@ enum Int8Kernel {
     }
 }
 
-/// Rows of activations quantized to 8 bits in blocks of 32: per row `cols` int8 values,
-/// `cols / 32` float scales and `cols / 16` int16 sums of 16 values. One allocation.
+/// Rows of activations quantized to 16 bits in blocks of 32: per row `cols` int16 values,
+/// `cols / 32` float scales d and `cols / 16` sums d·Σq of 16 values. One allocation.
 public final class QuantizedActivations {
     public let rows: Int
     public let cols: Int
     let raw: UnsafeMutableRawPointer
-    let q: UnsafeMutablePointer<Int8>
+    let q: UnsafeMutablePointer<Int16>
     let d: UnsafeMutablePointer<Float>
-    let s: UnsafeMutablePointer<Int16>
+    let s: UnsafeMutablePointer<Float>
 
     /// `cols` must be a multiple of 32.
     public init(rows: Int, cols: Int) {
         precondition(cols % 32 == 0, "activation rows must be whole blocks of 32")
         self.rows = rows
         self.cols = cols
-        let qBytes = (rows * cols + 63) & ~63
+        let qBytes = (rows * cols * 2 + 63) & ~63
         let dBytes = (rows * cols / 32 * 4 + 63) & ~63
-        raw = .allocate(byteCount: qBytes + dBytes + rows * cols / 16 * 2, alignment: 64)
-        q = raw.bindMemory(to: Int8.self, capacity: rows * cols)
+        raw = .allocate(byteCount: qBytes + dBytes + rows * cols / 16 * 4, alignment: 64)
+        q = raw.bindMemory(to: Int16.self, capacity: rows * cols)
         d = (raw + qBytes).bindMemory(to: Float.self, capacity: rows * cols / 32)
-        s = (raw + qBytes + dBytes).bindMemory(to: Int16.self, capacity: rows * cols / 16)
+        s = (raw + qBytes + dBytes).bindMemory(to: Float.self, capacity: rows * cols / 16)
     }
 
     deinit { raw.deallocate() }
 
-    /// Quantizes `rows × cols` floats (row-major): each block of 32 gets d = max|x| / 127 and
-    /// q = round(x / d) (ties to even).
-    public func quantize(_ x: UnsafePointer<Float>) {
+    /// Quantizes `rows × cols` floats (row-major): each block of 32 gets d = max|x| / 32767 and
+    /// q = round(x · (1 / d)) (ties to even). AVX2 where the CPU has it (the only case where
+    /// the integer kernels run), else the Swift reference.
+    public func quantize(_ x: UnsafePointer<Float>, reference: Bool = false) {
         for r in 0..<rows {
-            Self.quantizeRow(x + r * cols, cols, q + r * cols, d + r * cols / 32, s + r * cols / 16)
+            if KernelSettings.hasAVX2 && !reference {
+                seek_quantize_q16(x + r * cols, Int32(cols), q + r * cols, d + r * cols / 32, s + r * cols / 16)
+            } else {
+                Self.quantizeRowReference(x + r * cols, cols, q + r * cols, d + r * cols / 32, s + r * cols / 16)
+            }
         }
     }
 
-    @inline(__always)
-    static func quantizeRow(_ x: UnsafePointer<Float>, _ n: Int, _ q: UnsafeMutablePointer<Int8>,
-                            _ d: UnsafeMutablePointer<Float>, _ s: UnsafeMutablePointer<Int16>) {
+    /// The raw quantized values, scales and sums of row `r` (for tests).
+    public func blocks(row r: Int) -> (q: [Int16], d: [Float], s: [Float]) {
+        (Array(UnsafeBufferPointer(start: q + r * cols, count: cols)),
+         Array(UnsafeBufferPointer(start: d + r * cols / 32, count: cols / 32)),
+         Array(UnsafeBufferPointer(start: s + r * cols / 16, count: cols / 16)))
+    }
+
+    static func quantizeRowReference(_ x: UnsafePointer<Float>, _ n: Int, _ q: UnsafeMutablePointer<Int16>,
+                                     _ d: UnsafeMutablePointer<Float>, _ s: UnsafeMutablePointer<Float>) {
         let raw = UnsafeRawPointer(x)
         for b in 0..<(n / 32) {
             var v = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
@@ -91,7 +107,7 @@ public final class QuantizedActivations {
             v.3 = raw.loadUnaligned(fromByteOffset: 128 * b + 96, as: SIMD8<Float>.self)
             func magnitude(_ a: SIMD8<Float>) -> SIMD8<Float> { pointwiseMax(a, -a) }
             let m = pointwiseMax(pointwiseMax(magnitude(v.0), magnitude(v.1)), pointwiseMax(magnitude(v.2), magnitude(v.3))).max()
-            let scale = m / 127
+            let scale = m / 32767 as Float
             d[b] = scale
             let inv = SIMD8<Float>(repeating: scale == 0 ? 0 : 1 / scale)
             func ints(_ a: SIMD8<Float>) -> SIMD8<Int32> {
@@ -99,18 +115,18 @@ public final class QuantizedActivations {
             }
             let i0 = ints(v.0), i1 = ints(v.1), i2 = ints(v.2), i3 = ints(v.3)
             let out = UnsafeMutableRawPointer(q + 32 * b)
-            out.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i0), as: SIMD8<Int8>.self)
-            out.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i1), toByteOffset: 8, as: SIMD8<Int8>.self)
-            out.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i2), toByteOffset: 16, as: SIMD8<Int8>.self)
-            out.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i3), toByteOffset: 24, as: SIMD8<Int8>.self)
-            s[2 * b] = Int16((i0 &+ i1).wrappedSum())
-            s[2 * b + 1] = Int16((i2 &+ i3).wrappedSum())
+            out.storeBytes(of: SIMD8<Int16>(truncatingIfNeeded: i0), as: SIMD8<Int16>.self)
+            out.storeBytes(of: SIMD8<Int16>(truncatingIfNeeded: i1), toByteOffset: 16, as: SIMD8<Int16>.self)
+            out.storeBytes(of: SIMD8<Int16>(truncatingIfNeeded: i2), toByteOffset: 32, as: SIMD8<Int16>.self)
+            out.storeBytes(of: SIMD8<Int16>(truncatingIfNeeded: i3), toByteOffset: 48, as: SIMD8<Int16>.self)
+            s[2 * b] = scale * Float((i0 &+ i1).wrappedSum())
+            s[2 * b + 1] = scale * Float((i2 &+ i3).wrappedSum())
         }
     }
 
     /// Row `r`'s dot product with one weight row of `kernel`'s format (SIMD kernel).
     @inline(__always)
-    func dot(_ kernel: Int8Kernel, _ w: UnsafeRawPointer, row r: Int) -> Float {
+    func dot(_ kernel: IntegerKernel, _ w: UnsafeRawPointer, row r: Int) -> Float {
         let qr = q + r * cols, dr = d + r * cols / 32, sr = s + r * cols / 16
         let wb = w.assumingMemoryBound(to: UInt8.self)
         let nb = Int32(cols / 32)
@@ -143,7 +159,7 @@ public final class QuantizedActivations {
 
     /// The SIMD kernel for `type` on row `r`, for tests; nil when there is none.
     public func simdDot(_ type: GGMLType, _ w: UnsafeRawPointer, row r: Int) -> Float? {
-        guard KernelSettings.hasAVX2, let k = Int8Kernel(type) else { return nil }
+        guard KernelSettings.hasAVX2, let k = IntegerKernel(type) else { return nil }
         return dot(k, w, row: r)
     }
 }
