@@ -69,24 +69,28 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
 }
 
 /// Rows × tokens in tiles (64 weight rows × 32 tokens), so a tile's weights and activations
-/// stay in cache while they meet.
+/// stay in cache while they meet; within a tile each weight row is decoded once per four tokens.
 func matmulQuantized(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedActivations,
-                _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+                     _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
     let n = w.rows, tokens = act.rows
     pool.parallelFor(n, minChunk: tokens == 1 ? 16 : 4) { range in
-        var r0 = range.lowerBound
-        while r0 < range.upperBound {
-            let r1 = min(r0 + 64, range.upperBound)
-            var t0 = 0
-            while t0 < tokens {
-                let t1 = min(t0 + 32, tokens)
-                for r in r0..<r1 {
-                    let row = w.row(r)
-                    for t in t0..<t1 { out[t * n + r] = act.dot(kernel, row, row: t) }
+        var four: (Float, Float, Float, Float) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &four) { raw in
+            let results = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            for r0 in stride(from: range.lowerBound, to: range.upperBound, by: 64) {
+                let r1 = min(r0 + 64, range.upperBound)
+                for t0 in stride(from: 0, to: tokens, by: 32) {
+                    let t1 = min(t0 + 32, tokens)
+                    for r in r0..<r1 {
+                        let row = w.row(r)
+                        for t in stride(from: t0, to: t1, by: 4) {
+                            let m = min(4, t1 - t)
+                            act.dot(kernel, row, rows: t, count: m, results)
+                            for i in 0..<m { out[(t + i) * n + r] = results[i] }
+                        }
+                    }
                 }
-                t0 = t1
             }
-            r0 = r1
         }
     }
 }

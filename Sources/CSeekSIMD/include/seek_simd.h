@@ -87,132 +87,10 @@ SEEK_AVX2 void seek_quantize_q16(const float *x, int n, int16_t *q, float *d, fl
     }
 }
 
-/// Σ v[i]·x[i] over 32 values as eight float partial sums: v unsigned bytes (the weights'
-/// unpacked integers), x 16-bit activations.
-SEEK_AVX2 __m256 seek_dot_u8(__m256i v, const int16_t *x) {
-    const __m256i a = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(v)), _mm256_loadu_si256((const __m256i *)x));
-    const __m256i b = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1)), _mm256_loadu_si256((const __m256i *)(x + 16)));
-    return _mm256_cvtepi32_ps(_mm256_add_epi32(a, b));
-}
+/// The weight formats with integer kernels (the `kind` argument below).
+enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4, SEEK_Q4_K = 5, SEEK_Q6_K = 6 };
 
-/// As seek_dot_u8 for 32 signed weight bytes.
-SEEK_AVX2 __m256 seek_dot_i8(const uint8_t *w, const int16_t *x) {
-    const __m256i a = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w)), _mm256_loadu_si256((const __m256i *)x));
-    const __m256i b = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16))), _mm256_loadu_si256((const __m256i *)(x + 16)));
-    return _mm256_cvtepi32_ps(_mm256_add_epi32(a, b));
-}
-
-/// 16 values: unsigned weight bytes × 16-bit activations.
-SEEK_AVX2 __m256 seek_dot_u8x16(__m128i v, const int16_t *x) {
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_cvtepu8_epi16(v), _mm256_loadu_si256((const __m256i *)x)));
-}
-
-/// 16 bytes of packed nibbles → 32 values: low nibbles first (values 0..15), then high (16..31).
-SEEK_AVX2 __m256i seek_nibbles(const uint8_t *qs) {
-    const __m128i b = _mm_loadu_si128((const __m128i *)qs);
-    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(b), _mm_srli_epi16(b, 4), 1);
-    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-}
-
-/// The 32 bits of a Q5 block's `qh` as 32 bytes of 0 or 16 (bit i → byte i).
-SEEK_AVX2 __m256i seek_fifth_bits(const uint8_t *qh) {
-    uint32_t bits;
-    memcpy(&bits, qh, 4);
-    // Byte i takes byte i/8 of the word (each 128-bit lane sees the whole word)...
-    const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
-    // ...and keeps its bit i%8.
-    const __m256i mask = _mm256_set1_epi64x(0x8040201008040201LL);
-    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, mask), mask);
-    return _mm256_and_si256(set, _mm256_set1_epi8(16));
-}
-
-// The kernels below take one weight row of `nb` blocks of 32 (or `ns` super-blocks of 256)
-// and one activation row: q (16-bit values), d (scale per 32), s (d·Σq per 16).
-
-/// Q8_0 (d: f16, 32 × int8).
-SEEK_AVX2 float seek_dot_q8_0(const uint8_t *w, const int16_t *q, const float *d, int nb) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int b = 0;
-    for (; b + 1 < nb; b += 2) {
-        const uint8_t *w0 = w + 34 * b, *w1 = w0 + 34;
-        acc0 = _mm256_fmadd_ps(seek_dot_i8(w0 + 2, q + 32 * b), _mm256_set1_ps(seek_half_to_float(w0) * d[b]), acc0);
-        acc1 = _mm256_fmadd_ps(seek_dot_i8(w1 + 2, q + 32 * b + 32), _mm256_set1_ps(seek_half_to_float(w1) * d[b + 1]), acc1);
-    }
-    if (b < nb) {
-        const uint8_t *w0 = w + 34 * b;
-        acc0 = _mm256_fmadd_ps(seek_dot_i8(w0 + 2, q + 32 * b), _mm256_set1_ps(seek_half_to_float(w0) * d[b]), acc0);
-    }
-    return seek_hsum(_mm256_add_ps(acc0, acc1));
-}
-
-/// Q4_0 (d, 16 bytes of nibbles; value = d·(n − 8)).
-SEEK_AVX2 float seek_dot_q4_0(const uint8_t *w, const int16_t *q, const float *d, const float *s, int nb) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float offset = 0;
-    int b = 0;
-    for (; b + 1 < nb; b += 2) {
-        const uint8_t *w0 = w + 18 * b, *w1 = w0 + 18;
-        const float d0 = seek_half_to_float(w0), d1 = seek_half_to_float(w1);
-        acc0 = _mm256_fmadd_ps(seek_dot_u8(seek_nibbles(w0 + 2), q + 32 * b), _mm256_set1_ps(d0 * d[b]), acc0);
-        acc1 = _mm256_fmadd_ps(seek_dot_u8(seek_nibbles(w1 + 2), q + 32 * b + 32), _mm256_set1_ps(d1 * d[b + 1]), acc1);
-        offset += d0 * (s[2 * b] + s[2 * b + 1]) + d1 * (s[2 * b + 2] + s[2 * b + 3]);
-    }
-    if (b < nb) {
-        const uint8_t *w0 = w + 18 * b;
-        const float d0 = seek_half_to_float(w0);
-        acc0 = _mm256_fmadd_ps(seek_dot_u8(seek_nibbles(w0 + 2), q + 32 * b), _mm256_set1_ps(d0 * d[b]), acc0);
-        offset += d0 * (s[2 * b] + s[2 * b + 1]);
-    }
-    return seek_hsum(_mm256_add_ps(acc0, acc1)) - 8 * offset;
-}
-
-/// Q4_1 (d, m, nibbles; value = d·n + m).
-SEEK_AVX2 float seek_dot_q4_1(const uint8_t *w, const int16_t *q, const float *d, const float *s, int nb) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float mins = 0;
-    int b = 0;
-    for (; b + 1 < nb; b += 2) {
-        const uint8_t *w0 = w + 20 * b, *w1 = w0 + 20;
-        acc0 = _mm256_fmadd_ps(seek_dot_u8(seek_nibbles(w0 + 4), q + 32 * b), _mm256_set1_ps(seek_half_to_float(w0) * d[b]), acc0);
-        acc1 = _mm256_fmadd_ps(seek_dot_u8(seek_nibbles(w1 + 4), q + 32 * b + 32), _mm256_set1_ps(seek_half_to_float(w1) * d[b + 1]), acc1);
-        mins += seek_half_to_float(w0 + 2) * (s[2 * b] + s[2 * b + 1]) + seek_half_to_float(w1 + 2) * (s[2 * b + 2] + s[2 * b + 3]);
-    }
-    if (b < nb) {
-        const uint8_t *w0 = w + 20 * b;
-        acc0 = _mm256_fmadd_ps(seek_dot_u8(seek_nibbles(w0 + 4), q + 32 * b), _mm256_set1_ps(seek_half_to_float(w0) * d[b]), acc0);
-        mins += seek_half_to_float(w0 + 2) * (s[2 * b] + s[2 * b + 1]);
-    }
-    return seek_hsum(_mm256_add_ps(acc0, acc1)) + mins;
-}
-
-/// Q5_0 (d, 32 fifth bits, nibbles; value = d·(n + 16·bit − 16)).
-SEEK_AVX2 float seek_dot_q5_0(const uint8_t *w, const int16_t *q, const float *d, const float *s, int nb) {
-    __m256 acc = _mm256_setzero_ps();
-    float offset = 0;
-    for (int b = 0; b < nb; b++) {
-        const uint8_t *w0 = w + 22 * b;
-        const float dw = seek_half_to_float(w0);
-        const __m256i v = _mm256_or_si256(seek_nibbles(w0 + 6), seek_fifth_bits(w0 + 2));
-        acc = _mm256_fmadd_ps(seek_dot_u8(v, q + 32 * b), _mm256_set1_ps(dw * d[b]), acc);
-        offset += dw * (s[2 * b] + s[2 * b + 1]);
-    }
-    return seek_hsum(acc) - 16 * offset;
-}
-
-/// Q5_1 (d, m, fifth bits, nibbles; value = d·(n + 16·bit) + m).
-SEEK_AVX2 float seek_dot_q5_1(const uint8_t *w, const int16_t *q, const float *d, const float *s, int nb) {
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0;
-    for (int b = 0; b < nb; b++) {
-        const uint8_t *w0 = w + 24 * b;
-        const __m256i v = _mm256_or_si256(seek_nibbles(w0 + 8), seek_fifth_bits(w0 + 4));
-        acc = _mm256_fmadd_ps(seek_dot_u8(v, q + 32 * b), _mm256_set1_ps(seek_half_to_float(w0) * d[b]), acc);
-        mins += seek_half_to_float(w0 + 2) * (s[2 * b] + s[2 * b + 1]);
-    }
-    return seek_hsum(acc) + mins;
-}
+#define SEEK_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
 /// The 6-bit scale and minimum of sub-block j (0..7) of a Q4_K/Q5_K super-block.
 static inline void seek_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
@@ -225,59 +103,159 @@ static inline void seek_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8
     }
 }
 
-/// Q4_K (256 values: d, dmin, 8 six-bit scales and minimums, 128 bytes of nibbles;
-/// value = d·sc·n − dmin·m per 32-value sub-block).
-SEEK_AVX2 float seek_dot_q4_k(const uint8_t *w, const int16_t *q, const float *d, const float *s, int ns) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float mins = 0;
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    for (int i = 0; i < ns; i++) {
-        const uint8_t *blk = w + 144 * i;
-        const float dw = seek_half_to_float(blk), dmin = seek_half_to_float(blk + 2);
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; j++) seek_scale_min_k4(j, blk + 4, &sc[j], &mn[j]);
-        for (int j = 0; j < 4; j++) {
-            const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
-            const int b0 = 8 * i + 2 * j, b1 = b0 + 1;
-            const __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-            acc0 = _mm256_fmadd_ps(seek_dot_u8(lo, q + 32 * b0), _mm256_set1_ps(dw * sc[2 * j] * d[b0]), acc0);
-            acc1 = _mm256_fmadd_ps(seek_dot_u8(hi, q + 32 * b1), _mm256_set1_ps(dw * sc[2 * j + 1] * d[b1]), acc1);
-            mins += dmin * ((float)mn[2 * j] * (s[2 * b0] + s[2 * b0 + 1]) + (float)mn[2 * j + 1] * (s[2 * b1] + s[2 * b1 + 1]));
-        }
-    }
-    return seek_hsum(_mm256_add_ps(acc0, acc1)) - mins;
+/// The 32 bits of a Q5 block's `qh` as 32 bytes of 0 or 16 (bit i → byte i).
+SEEK_AVX2_INLINE __m256i seek_fifth_bits(const uint8_t *qh) {
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    // Byte i takes byte i/8 of the word (each 128-bit lane sees the whole word)...
+    const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
+    // ...and keeps its bit i%8.
+    const __m256i mask = _mm256_set1_epi64x(0x8040201008040201LL);
+    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, mask), mask);
+    return _mm256_and_si256(set, _mm256_set1_epi8(16));
 }
 
-/// Q6_K (256 values: 128 bytes low nibbles, 64 bytes of 2-bit highs, 16 int8 scales, d;
-/// value = d·sc·(q − 32) per 16-value group).
-SEEK_AVX2 float seek_dot_q6_k(const uint8_t *w, const int16_t *q, const float *d, const float *s, int ns) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float offset = 0;
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    for (int i = 0; i < ns; i++) {
-        const uint8_t *blk = w + 210 * i;
-        const float dw = seek_half_to_float(blk + 208);
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = blk + 64 * h, *qh = blk + 128 + 32 * h;
-            const int8_t *sc = (const int8_t *)(blk + 192 + 8 * h);
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            const __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
-            __m256i v[4];
-            v[0] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(0x03)), 4));
-            v[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(0x0C)), 2));
-            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_and_si256(hb, _mm256_set1_epi8(0x30)));
-            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_srli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8((char)0xC0)), 2));
-            for (int p = 0; p < 4; p++) {
-                // Values 32p..32p+15 of this half use scale 2p, the next 16 scale 2p+1.
-                const int b = 8 * i + 4 * h + p;
-                const float dd = dw * d[b];
-                acc0 = _mm256_fmadd_ps(seek_dot_u8x16(_mm256_castsi256_si128(v[p]), q + 32 * b), _mm256_set1_ps(dd * sc[2 * p]), acc0);
-                acc1 = _mm256_fmadd_ps(seek_dot_u8x16(_mm256_extracti128_si256(v[p], 1), q + 32 * b + 16), _mm256_set1_ps(dd * sc[2 * p + 1]), acc1);
-                offset += dw * ((float)sc[2 * p] * s[2 * b] + (float)sc[2 * p + 1] * s[2 * b + 1]);
+/// One block of 32 weights, decoded once and then met by every activation row: the
+/// integers n as int16 (values 0..15 in `lo`, 16..31 in `hi`), and per 16 values a scale and
+/// an offset with weight = scale·n + offset. Only Q6_K has two different halves.
+typedef struct {
+    __m256i lo, hi;
+    float scaleLo, scaleHi, offsetLo, offsetHi;
+} SeekBlock;
+
+SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) {
+    SeekBlock k;
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    switch (kind) {
+    case SEEK_Q8_0: {
+        const uint8_t *blk = w + 34 * b;
+        k.lo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2)));
+        k.hi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 18)));
+        k.scaleLo = seek_half_to_float(blk);
+        k.offsetLo = 0;
+        break;
+    }
+    case SEEK_Q4_0:
+    case SEEK_Q4_1: {
+        const uint8_t *blk = w + (kind == SEEK_Q4_0 ? 18 : 20) * b;
+        const __m128i raw = _mm_loadu_si128((const __m128i *)(blk + (kind == SEEK_Q4_0 ? 2 : 4)));
+        k.lo = _mm256_cvtepu8_epi16(_mm_and_si128(raw, low4));
+        k.hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), low4));
+        k.scaleLo = seek_half_to_float(blk);
+        k.offsetLo = kind == SEEK_Q4_0 ? -8 * k.scaleLo : seek_half_to_float(blk + 2);
+        break;
+    }
+    case SEEK_Q5_0:
+    case SEEK_Q5_1: {
+        const uint8_t *blk = w + (kind == SEEK_Q5_0 ? 22 : 24) * b;
+        const uint8_t *qh = blk + (kind == SEEK_Q5_0 ? 2 : 4);
+        const __m128i raw = _mm_loadu_si128((const __m128i *)(qh + 4));
+        const __m256i fifth = seek_fifth_bits(qh);
+        k.lo = _mm256_cvtepu8_epi16(_mm_or_si128(_mm_and_si128(raw, low4), _mm256_castsi256_si128(fifth)));
+        k.hi = _mm256_cvtepu8_epi16(_mm_or_si128(_mm_and_si128(_mm_srli_epi16(raw, 4), low4), _mm256_extracti128_si256(fifth, 1)));
+        k.scaleLo = seek_half_to_float(blk);
+        k.offsetLo = kind == SEEK_Q5_0 ? -16 * k.scaleLo : seek_half_to_float(blk + 2);
+        break;
+    }
+    case SEEK_Q4_K: {
+        // Super-block b/8: d, dmin, 12 bytes of scales, 128 bytes of nibbles; sub-block j = b%8
+        // is the low (even j) or high (odd j) nibbles of bytes 32·(j/2) ..< 32·(j/2) + 32.
+        const uint8_t *blk = w + 144 * (b >> 3);
+        const int j = b & 7;
+        uint8_t sc, mn;
+        seek_scale_min_k4(j, blk + 4, &sc, &mn);
+        const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * (j >> 1)));
+        const __m256i nib = _mm256_and_si256((j & 1) ? _mm256_srli_epi16(raw, 4) : raw, _mm256_set1_epi8(0x0F));
+        k.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(nib));
+        k.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(nib, 1));
+        k.scaleLo = seek_half_to_float(blk) * sc;
+        k.offsetLo = -seek_half_to_float(blk + 2) * mn;
+        break;
+    }
+    default: {  // SEEK_Q6_K
+        // Super-block b/8: 128 bytes of low nibbles, 64 of 2-bit highs, 16 int8 scales, d.
+        // Its 32-value block j = b%8 is part p = j%4 of half h = j/4: low (p < 2) or high
+        // nibbles of ql[32·(p%2) ..], with bits 2p, 2p+1 of qh[0..32] on top; scales 2p, 2p+1.
+        const uint8_t *blk = w + 210 * (b >> 3);
+        const int j = b & 7, h = j >> 2, p = j & 3;
+        const __m256i l = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32 * (p & 1)));
+        const __m256i nib = _mm256_and_si256((p & 2) ? _mm256_srli_epi16(l, 4) : l, _mm256_set1_epi8(0x0F));
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
+        const __m256i two = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * p)), _mm256_set1_epi8(0x03));
+        const __m256i v = _mm256_or_si256(nib, _mm256_slli_epi16(two, 4));
+        k.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v));
+        k.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1));
+        const int8_t *sc = (const int8_t *)(blk + 192 + 8 * h);
+        const float d = seek_half_to_float(blk + 208);
+        k.scaleLo = d * sc[2 * p];
+        k.scaleHi = d * sc[2 * p + 1];
+        k.offsetLo = -32 * k.scaleLo;
+        k.offsetHi = -32 * k.scaleHi;
+        break;
+    }
+    }
+    return k;
+}
+
+/// One weight row (`nb` blocks of 32 of format `kind`) times `NT` activation rows (row t at
+/// q + t·cols, d + t·cols/32, s + t·cols/16): out[t]. Each block is decoded once for all rows;
+/// every row gets exactly the operations it would get alone (so one token or many give
+/// bit-identical results).
+SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
+                                int cols, float *out, const int NT) {
+    __m256 acc0[4], acc1[4];
+    float offset[4];
+    for (int t = 0; t < NT; t++) {
+        acc0[t] = _mm256_setzero_ps();
+        acc1[t] = _mm256_setzero_ps();
+        offset[t] = 0;
+    }
+    for (int b = 0; b < nb; b++) {
+        const SeekBlock k = seek_decode_block(kind, w, b);
+        for (int t = 0; t < NT; t++) {
+            const int16_t *qt = q + (size_t)t * cols + 32 * b;
+            const float dt = d[(size_t)t * cols / 32 + b];
+            const float *st = s + (size_t)t * cols / 16 + 2 * b;
+            const __m256i plo = _mm256_madd_epi16(k.lo, _mm256_loadu_si256((const __m256i *)qt));
+            const __m256i phi = _mm256_madd_epi16(k.hi, _mm256_loadu_si256((const __m256i *)(qt + 16)));
+            __m256 acc = (b & 1) ? acc1[t] : acc0[t];
+            if (kind == SEEK_Q6_K) {
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_set1_ps(k.scaleLo * dt), acc);
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_set1_ps(k.scaleHi * dt), acc);
+                offset[t] += k.offsetLo * st[0] + k.offsetHi * st[1];
+            } else {
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(plo, phi)), _mm256_set1_ps(k.scaleLo * dt), acc);
+                if (kind != SEEK_Q8_0) offset[t] += k.offsetLo * (st[0] + st[1]);
             }
+            if (b & 1) acc1[t] = acc; else acc0[t] = acc;
         }
     }
-    return seek_hsum(_mm256_add_ps(acc0, acc1)) - 32 * offset;
+    for (int t = 0; t < NT; t++) out[t] = seek_hsum(_mm256_add_ps(acc0[t], acc1[t])) + offset[t];
+}
+
+/// One weight row of format `kind` (`nb` blocks of 32 values) times `nt` activation rows of
+/// `cols` values each (nt = 1 for decode; up to 4 at once for prefill): out[0..nt).
+SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
+                             int cols, int nt, float *out) {
+#define SEEK_ROWS_FOR(KIND)                                               \
+    switch (nt) {                                                         \
+    case 1: seek_rows(KIND, w, nb, q, d, s, cols, out, 1); break;         \
+    case 2: seek_rows(KIND, w, nb, q, d, s, cols, out, 2); break;         \
+    case 3: seek_rows(KIND, w, nb, q, d, s, cols, out, 3); break;         \
+    default: seek_rows(KIND, w, nb, q, d, s, cols, out, 4); break;        \
+    }
+    switch (kind) {
+    case SEEK_Q8_0: SEEK_ROWS_FOR(SEEK_Q8_0) break;
+    case SEEK_Q4_0: SEEK_ROWS_FOR(SEEK_Q4_0) break;
+    case SEEK_Q4_1: SEEK_ROWS_FOR(SEEK_Q4_1) break;
+    case SEEK_Q5_0: SEEK_ROWS_FOR(SEEK_Q5_0) break;
+    case SEEK_Q5_1: SEEK_ROWS_FOR(SEEK_Q5_1) break;
+    case SEEK_Q4_K: SEEK_ROWS_FOR(SEEK_Q4_K) break;
+    default: SEEK_ROWS_FOR(SEEK_Q6_K) break;
+    }
+#undef SEEK_ROWS_FOR
 }
 
 /// Float dot product, four eight-wide FMA accumulators.
@@ -315,14 +293,10 @@ SEEK_AVX2 float seek_dot_f16(const uint16_t *w, const float *x, int n) {
 #else  // not x86-64: no SIMD kernels here; Swift takes its own paths.
 
 static inline int seek_cpu_has_avx2(void) { return 0; }
+enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4, SEEK_Q4_K = 5, SEEK_Q6_K = 6 };
 static inline void seek_quantize_q16(const float *x, int n, int16_t *q, float *d, float *s) {}
-static inline float seek_dot_q8_0(const uint8_t *w, const int16_t *q, const float *d, int nb) { return 0; }
-static inline float seek_dot_q4_0(const uint8_t *w, const int16_t *q, const float *d, const float *s, int nb) { return 0; }
-static inline float seek_dot_q4_1(const uint8_t *w, const int16_t *q, const float *d, const float *s, int nb) { return 0; }
-static inline float seek_dot_q5_0(const uint8_t *w, const int16_t *q, const float *d, const float *s, int nb) { return 0; }
-static inline float seek_dot_q5_1(const uint8_t *w, const int16_t *q, const float *d, const float *s, int nb) { return 0; }
-static inline float seek_dot_q4_k(const uint8_t *w, const int16_t *q, const float *d, const float *s, int ns) { return 0; }
-static inline float seek_dot_q6_k(const uint8_t *w, const int16_t *q, const float *d, const float *s, int ns) { return 0; }
+static inline void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
+                                 int cols, int nt, float *out) {}
 static inline float seek_dot_f32(const float *a, const float *b, int n) { return 0; }
 static inline float seek_dot_f16(const uint16_t *w, const float *x, int n) { return 0; }
 

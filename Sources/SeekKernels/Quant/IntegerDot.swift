@@ -49,6 +49,19 @@ enum IntegerKernel {
         default: return nil
         }
     }
+
+    /// The format's number in the C kernels.
+    @usableFromInline var cKind: Int32 {
+        switch self {
+        case .q8_0: Int32(SEEK_Q8_0)
+        case .q4_0: Int32(SEEK_Q4_0)
+        case .q4_1: Int32(SEEK_Q4_1)
+        case .q5_0: Int32(SEEK_Q5_0)
+        case .q5_1: Int32(SEEK_Q5_1)
+        case .q4_K: Int32(SEEK_Q4_K)
+        case .q6_K: Int32(SEEK_Q6_K)
+        }
+    }
 }
 
 /// Rows of activations quantized to 16 bits in blocks of 32: per row `cols` int16 values,
@@ -124,21 +137,20 @@ public final class QuantizedActivations {
         }
     }
 
-    /// Row `r`'s dot product with one weight row of `kernel`'s format (SIMD kernel).
+    /// One weight row of `kernel`'s format times activation rows `first ..< first + count`
+    /// (count 1...4; the SIMD kernel decodes the weights once for all of them): out[0..<count].
+    @inline(__always)
+    func dot(_ kernel: IntegerKernel, _ w: UnsafeRawPointer, rows first: Int, count: Int, _ out: UnsafeMutablePointer<Float>) {
+        seek_dot_rows(kernel.cKind, w.assumingMemoryBound(to: UInt8.self), Int32(cols / 32),
+                      q + first * cols, d + first * cols / 32, s + first * cols / 16, Int32(cols), Int32(count), out)
+    }
+
+    /// Row `r`'s dot product with one weight row (the SIMD kernel, one token).
     @inline(__always)
     func dot(_ kernel: IntegerKernel, _ w: UnsafeRawPointer, row r: Int) -> Float {
-        let qr = q + r * cols, dr = d + r * cols / 32, sr = s + r * cols / 16
-        let wb = w.assumingMemoryBound(to: UInt8.self)
-        let nb = Int32(cols / 32)
-        switch kernel {
-        case .q8_0: return seek_dot_q8_0(wb, qr, dr, nb)
-        case .q4_0: return seek_dot_q4_0(wb, qr, dr, sr, nb)
-        case .q4_1: return seek_dot_q4_1(wb, qr, dr, sr, nb)
-        case .q5_0: return seek_dot_q5_0(wb, qr, dr, sr, nb)
-        case .q5_1: return seek_dot_q5_1(wb, qr, dr, sr, nb)
-        case .q4_K: return seek_dot_q4_k(wb, qr, dr, sr, nb / 8)
-        case .q6_K: return seek_dot_q6_k(wb, qr, dr, sr, nb / 8)
-        }
+        var out: Float = 0
+        dot(kernel, w, rows: r, count: 1, &out)
+        return out
     }
 
     /// Row `r` as the floats it stands for (q × d): what the kernels multiply.
@@ -161,5 +173,13 @@ public final class QuantizedActivations {
     public func simdDot(_ type: GGMLType, _ w: UnsafeRawPointer, row r: Int) -> Float? {
         guard KernelSettings.hasAVX2, let k = IntegerKernel(type) else { return nil }
         return dot(k, w, row: r)
+    }
+
+    /// The SIMD kernel for `type` on rows `first ..< first + count` at once (count 1...4), for tests.
+    public func simdDot(_ type: GGMLType, _ w: UnsafeRawPointer, rows first: Int, count: Int) -> [Float]? {
+        guard KernelSettings.hasAVX2, let k = IntegerKernel(type), (1...4).contains(count) else { return nil }
+        var out = [Float](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { dot(k, w, rows: first, count: count, $0.baseAddress!) }
+        return out
     }
 }
