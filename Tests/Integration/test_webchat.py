@@ -440,12 +440,13 @@ def test_chinese_interface_follows_the_browser_language(start_server, tmp_path):
     try:
         page = Page(d, server)
         page.open()
-        if page.js("return navigator.language").lower().startswith("zh"):
-            assert page.find("#new-chat").text == "开启新对话"
-        page.open("/?lang=zh")
+        assert page.js("return navigator.language") == "zh-CN"
         assert page.find("#new-chat").text == "开启新对话"
         assert page.find("#input").get_attribute("placeholder") == "给 SwiftSeek 发送消息"
         assert page.js("return document.documentElement.lang") == "zh-CN"
+        page.ask("你好")
+        assert "tokens/秒" in page.find(".message.assistant .stats").text
+        # ?lang= overrides the browser's choice.
         page.open("/?lang=en")
         assert page.find("#new-chat").text == "New chat"
     finally:

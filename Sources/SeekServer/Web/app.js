@@ -628,24 +628,34 @@ async function streamAnswer() {
     answerEnded();
     return;
   }
-  try {
-    const saved = await api(`/api/conversations/${conversation.id}`, { method: 'PATCH', body: { append: message } });
-    if (state.current?.id === conversation.id) {
-      state.current = saved;
-      renderConversation();
+  // Saved before anything else can start; if saving fails the answer stays on screen with a
+  // retry that saves it again.
+  const save = async () => {
+    try {
+      const saved = await api(`/api/conversations/${conversation.id}`, { method: 'PATCH', body: { append: message } });
+      if (state.current?.id === conversation.id) {
+        state.current = saved;
+        renderConversation();
+      }
+      loadConversations();
+    } catch (e) {
+      draw();
+      node.classList.remove('pending');
+      node.classList.add('failed');
+      body.querySelector('.error-box')?.remove();
+      body.append(errorBox(e instanceof ChatError ? e : new ChatError('server', e.message), save, 'errSave'));
     }
-    loadConversations();
-  } catch (e) {
-    draw();
-    body.append(errorBox(new ChatError(e.kind || 'server', t('errSave', { message: describeError(e) })), null));
-  }
+  };
+  await save();
   answerEnded();
 }
 
-function errorBox(error, retry) {
+/** An error under an answer; `context` (an i18n key such as 'errSave') says what failed. */
+function errorBox(error, retry, context) {
   const box = el('div', `error-box error-${error.kind}`);
   box.setAttribute('role', 'alert');
-  box.append(el('span', 'error-text', describeError(error)));
+  const text = describeError(error);
+  box.append(el('span', 'error-text', context ? t(context, { message: text }) : text));
   if (retry) box.append(button('retry primary', t('retry'), retry));
   return box;
 }
