@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(name: "SeekEngineTests", dependencies: ["SeekEngine", "SeekModels", "SeekKernels", "SeekTestSupport"]),
         .testTarget(
             name: "SeekServerTests",
-            dependencies: ["SeekServer", "SeekEngine", "SeekChatStore", "SeekTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["SeekServer", "SeekEngine", "SeekChatStore", "SeekTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]
         ),
         .testTarget(name: "SeekChatStoreTests", dependencies: ["SeekChatStore"]),
         // Runs the built `swiftseek` binary on real models (see scripts/test.sh).
