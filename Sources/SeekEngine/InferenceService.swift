@@ -19,7 +19,10 @@ public final class InferenceService: Sendable {
 
     public static let defaultParallel = 4
     public static let defaultCacheMiB = 1024
-    public static let defaultPrefillChunk = 256
+    /// Small enough that a long prompt stalls running streams by one modest step at a time;
+    /// large enough that the weights are read once for many rows (prefill is compute-bound
+    /// well below this).
+    public static let defaultPrefillChunk = 128
 
     /// - Parameters:
     ///   - parallel: sequences run together (slots).
