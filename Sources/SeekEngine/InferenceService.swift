@@ -43,15 +43,18 @@ public final class InferenceService: Sendable {
 
     /// Tests: `beforeRound` runs on the scheduler's thread before each round of admission
     /// and one step, so a test can hold the engine at a known point.
+    /// `afterStep` gets the rows of each sequence in every forward pass.
     init(model: LoadedModel, contextSize: Int, pool: ThreadPoolHandle, maxQueue: Int = 64, parallel: Int = 1,
-         beforeRound: @escaping @Sendable () -> Void) {
+         prefillChunk: Int = InferenceService.defaultPrefillChunk,
+         beforeRound: @escaping @Sendable () -> Void, afterStep: (@Sendable ([Int]) -> Void)? = nil) {
         self.model = model
         self.contextSize = contextSize
         self.maxQueue = maxQueue
         self.parallel = parallel
         scheduler = Scheduler(model: model, contextSize: contextSize, pool: pool.pool, slots: parallel, maxQueue: maxQueue,
-                              cacheBytes: InferenceService.defaultCacheMiB << 20, prefillChunk: InferenceService.defaultPrefillChunk)
+                              cacheBytes: InferenceService.defaultCacheMiB << 20, prefillChunk: prefillChunk)
         scheduler.beforeRound = beforeRound
+        scheduler.afterStep = afterStep
         scheduler.start()
     }
 

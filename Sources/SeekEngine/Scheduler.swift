@@ -89,6 +89,8 @@ final class Scheduler: @unchecked Sendable {
 
     /// Tests: runs on the scheduler's thread at the start of every round (may block it).
     var beforeRound: (@Sendable () -> Void)?
+    /// Tests: the rows of each segment of every forward pass, in batch order.
+    var afterStep: (@Sendable ([Int]) -> Void)?
 
     private func run() {
         while true {
@@ -204,6 +206,7 @@ final class Scheduler: @unchecked Sendable {
         totals.steps += 1
         if members.count > 1 { totals.batchedSteps += 1 }
         totals.batchRows += batch.reduce(0) { $0 + $1.tokens.count }
+        afterStep?(batch.map(\.tokens.count))
 
         var done: [Running] = []
         for ((r, n), out) in zip(members, logits) {

@@ -189,6 +189,34 @@ import SeekTestSupport
         #expect(throws: CancellationError.self) { _ = try service.generate(greedy([5, 6], max: 1)) }
     }
 
+    /// A long prompt arriving while another sequence decodes is prefilled in chunks, each in
+    /// the same pass as the running sequence's next token: the running stream never waits
+    /// for the whole prompt.
+    @Test func longPromptIsPrefilledInChunksBesideRunningDecode() async throws {
+        final class Log: @unchecked Sendable {
+            let lock = NSLock()
+            var steps: [[Int]] = []
+        }
+        let log = Log()
+        let gate = Gate(at: 2)
+        let service = InferenceService(model: Self.llama, contextSize: 256, pool: ThreadPoolHandle(threads: 2), parallel: 2,
+                                       prefillChunk: 8, beforeRound: { gate.hook() },
+                                       afterStep: { rows in log.lock.withLock { log.steps.append(rows) } })
+        let running = try service.generate(greedy(tokens(4, vocab: 256, seed: 61), max: 30))
+        var iterator = running.makeAsyncIterator()
+        _ = try await iterator.next()
+        let long = try service.generate(greedy(tokens(40, vocab: 256, seed: 62), max: 3))
+        gate.open()
+        let l = try await collect(long)
+        while try await iterator.next() != nil {}
+        #expect(l.tokens.count == 3)
+        let steps = log.lock.withLock { log.steps }
+        // Step 1: the first prompt alone; then five steps of [decode 1, prompt chunk 8].
+        #expect(steps.first == [4])
+        #expect(Array(steps.dropFirst().prefix(5)) == Array(repeating: [1, 8], count: 5))
+        #expect(steps.allSatisfy { $0.filter { $0 > 1 }.reduce(0, +) <= 8 })
+    }
+
     @Test func badRequestsAreErrorsAtOnce() throws {
         let service = InferenceService(model: Self.llama, contextSize: 16, pool: ThreadPoolHandle(threads: 1))
         #expect(throws: EngineError.self) { _ = try service.generate(GenerationRequest(prompt: [])) }
