@@ -68,26 +68,90 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
     }
 }
 
-/// Rows × tokens in tiles (64 weight rows × 32 tokens), so a tile's weights and activations
-/// stay in cache while they meet; within a tile each weight row is decoded once per four tokens.
+/// One matrix product in a group: `out = w · x` for `tokens` rows of x.
+public struct MatmulJob {
+    public let w: WeightMatrix
+    public let x: UnsafePointer<Float>
+    public let tokens: Int
+    public let out: UnsafeMutablePointer<Float>
+
+    public init(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ out: UnsafeMutablePointer<Float>) {
+        self.w = w
+        self.x = x
+        self.tokens = tokens
+        self.out = out
+    }
+}
+
+/// Several matrix products in one dispatch (q, k and v; gate and up; all the experts a
+/// token chose): each distinct input is quantized once and one `parallelFor` covers all the
+/// rows, which cuts the thread hand-offs per layer in decode several times over. Results are
+/// those of separate `matmul` calls, bit for bit; jobs whose weights have no integer kernel
+/// run as separate calls.
+public func matmul(_ jobs: [MatmulJob], pool: ThreadPool) {
+    var grouped: [(job: MatmulJob, kernel: IntegerKernel, act: QuantizedActivations)] = []
+    var quantized: [(x: UnsafePointer<Float>, tokens: Int, cols: Int, act: QuantizedActivations)] = []
+    for job in jobs {
+        guard KernelSettings.usesQuantizedActivations(job.w.type), let kernel = IntegerKernel(job.w.type), job.tokens > 0 else {
+            matmul(job.w, job.x, tokens: job.tokens, job.out, pool: pool)
+            continue
+        }
+        let act: QuantizedActivations
+        if let known = quantized.first(where: { $0.x == job.x && $0.tokens == job.tokens && $0.cols == job.w.cols }) {
+            act = known.act
+        } else {
+            act = QuantizedActivations(rows: job.tokens, cols: job.w.cols)
+            act.quantize(job.x)
+            quantized.append((job.x, job.tokens, job.w.cols, act))
+        }
+        grouped.append((job, kernel, act))
+    }
+    guard !grouped.isEmpty else { return }
+    var starts = [0]
+    for g in grouped { starts.append(starts[starts.count - 1] + g.job.w.rows) }
+    let single = grouped.allSatisfy { $0.job.tokens == 1 }
+    pool.parallelFor(starts[grouped.count], minChunk: single ? 16 : 4) { range in
+        for (i, g) in grouped.enumerated() {
+            let lo = max(range.lowerBound, starts[i]), hi = min(range.upperBound, starts[i + 1])
+            if lo < hi { quantizedRows(g.job.w, g.kernel, g.act, g.job.out, rows: (lo - starts[i])..<(hi - starts[i])) }
+        }
+    }
+}
+
+/// `matmul` of several matrices on the same input (see `matmul(_ jobs:pool:)`).
+public func matmul(_ ws: [WeightMatrix], _ x: UnsafePointer<Float>, tokens: Int,
+                   _ outs: [UnsafeMutablePointer<Float>], pool: ThreadPool) {
+    precondition(ws.count == outs.count, "one output per matrix")
+    matmul(zip(ws, outs).map { MatmulJob($0.0, x, tokens: tokens, $0.1) }, pool: pool)
+}
+
 func matmulQuantized(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedActivations,
                      _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    pool.parallelFor(w.rows, minChunk: act.rows == 1 ? 16 : 4) { range in
+        quantizedRows(w, kernel, act, out, rows: range)
+    }
+}
+
+/// Weight rows `rows` × all activation rows, in tiles (64 weight rows × 32 tokens) so a
+/// tile's weights and activations stay in cache while they meet; within a tile each weight
+/// row is decoded once per four tokens.
+@inline(__always)
+func quantizedRows(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedActivations,
+                   _ out: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
     let n = w.rows, tokens = act.rows
-    pool.parallelFor(n, minChunk: tokens == 1 ? 16 : 4) { range in
-        var four: (Float, Float, Float, Float) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &four) { raw in
-            let results = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-            for r0 in stride(from: range.lowerBound, to: range.upperBound, by: 64) {
-                let r1 = min(r0 + 64, range.upperBound)
-                for t0 in stride(from: 0, to: tokens, by: 32) {
-                    let t1 = min(t0 + 32, tokens)
-                    for r in r0..<r1 {
-                        let row = w.row(r)
-                        for t in stride(from: t0, to: t1, by: 4) {
-                            let m = min(4, t1 - t)
-                            act.dot(kernel, row, rows: t, count: m, results)
-                            for i in 0..<m { out[(t + i) * n + r] = results[i] }
-                        }
+    var four: (Float, Float, Float, Float) = (0, 0, 0, 0)
+    withUnsafeMutableBytes(of: &four) { raw in
+        let results = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+        for r0 in stride(from: range.lowerBound, to: range.upperBound, by: 64) {
+            let r1 = min(r0 + 64, range.upperBound)
+            for t0 in stride(from: 0, to: tokens, by: 32) {
+                let t1 = min(t0 + 32, tokens)
+                for r in r0..<r1 {
+                    let row = w.row(r)
+                    for t in stride(from: t0, to: t1, by: 4) {
+                        let m = min(4, t1 - t)
+                        act.dot(kernel, row, rows: t, count: m, results)
+                        for i in 0..<m { out[(t + i) * n + r] = results[i] }
                     }
                 }
             }

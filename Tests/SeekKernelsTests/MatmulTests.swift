@@ -68,6 +68,55 @@ import SeekTestSupport
         }
     }
 
+    /// Several matrices in one dispatch (q/k/v, gate/up) give bit for bit what separate calls give.
+    @Test(arguments: [1, 6])
+    func groupedMatmulEqualsSeparateCalls(tokens: Int) throws {
+        let names = ["q4_1", "q8_0", "q6_k", "f16"]
+        let types: [String: GGMLType] = ["q4_1": .q4_1, "q8_0": .q8_0, "q6_k": .q6_K, "f16": .f16]
+        let blobs = try names.map { try Fixtures.data("quant/\($0).bin") }
+        var rng = SplitMix(seed: 5)
+        let x = (0..<(tokens * 512)).map { _ in rng.nextFloat() - 0.5 }
+        // Quantized only (one dispatch), and with an F16 matrix among them (separate calls).
+        for group in [Array(names.prefix(3)), names] {
+            var separate = [[Float]](repeating: [Float](repeating: 0, count: tokens * 4), count: group.count)
+            var grouped = separate
+            let copies = group.map { name in
+                let blob = blobs[names.firstIndex(of: name)!]
+                let p = UnsafeMutableRawPointer.allocate(byteCount: blob.count, alignment: 64)
+                blob.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: blob.count) }
+                return p
+            }
+            defer { copies.forEach { $0.deallocate() } }
+            let ws = zip(group, copies).map { WeightMatrix(name: $0.0, type: types[$0.0]!, rows: 4, cols: 512, data: UnsafeRawPointer($0.1)) }
+            x.withUnsafeBufferPointer { xp in
+                for i in 0..<ws.count {
+                    separate[i].withUnsafeMutableBufferPointer { matmul(ws[i], xp.baseAddress!, tokens: tokens, $0.baseAddress!, pool: ThreadPool(threads: 2)) }
+                }
+                let outs = (0..<ws.count).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: tokens * 4) }
+                defer { outs.forEach { $0.deallocate() } }
+                matmul(ws, xp.baseAddress!, tokens: tokens, outs, pool: ThreadPool(threads: 2))
+                for i in 0..<ws.count { grouped[i] = Array(UnsafeBufferPointer(start: outs[i], count: tokens * 4)) }
+            }
+            for i in 0..<group.count {
+                #expect(grouped[i].map(\.bitPattern) == separate[i].map(\.bitPattern), "\(group[i]) in \(group)")
+            }
+            // Different inputs and token counts in one group (as the MoE experts are run).
+            let y = (0..<(3 * 512)).map { _ in rng.nextFloat() - 0.5 }
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeBufferPointer { yp in
+                    let a = UnsafeMutablePointer<Float>.allocate(capacity: tokens * 4), b = UnsafeMutablePointer<Float>.allocate(capacity: 3 * 4)
+                    let a1 = UnsafeMutablePointer<Float>.allocate(capacity: tokens * 4), b1 = UnsafeMutablePointer<Float>.allocate(capacity: 3 * 4)
+                    defer { [a, b, a1, b1].forEach { $0.deallocate() } }
+                    matmul([MatmulJob(ws[0], xp.baseAddress!, tokens: tokens, a), MatmulJob(ws[1], yp.baseAddress!, tokens: 3, b)], pool: ThreadPool(threads: 2))
+                    matmul(ws[0], xp.baseAddress!, tokens: tokens, a1, pool: ThreadPool(threads: 1))
+                    matmul(ws[1], yp.baseAddress!, tokens: 3, b1, pool: ThreadPool(threads: 1))
+                    #expect((0..<(tokens * 4)).allSatisfy { a[$0].bitPattern == a1[$0].bitPattern })
+                    #expect((0..<12).allSatisfy { b[$0].bitPattern == b1[$0].bitPattern })
+                }
+            }
+        }
+    }
+
     @Test func parallelForCoversEveryIndexOnce() {
         for threads in [1, 2, 3, 7] {
             for n in [0, 1, 5, 64, 1000] {

@@ -449,16 +449,20 @@ public final class DeepseekV2: Architecture {
 
         for (li, layer) in layers.enumerated() {
             for t in 0..<T { rmsNorm(x + t * d, layer.inputNorm, xn + t * d, count: d, eps: c.rmsEps) }
-            // Queries.
-            if let qA = layer.qA, let qB = layer.qB, let qANorm = layer.qANorm, let r = c.qLoraRank {
-                matmul(qA, xn, tokens: T, qa, pool: pool)
+            // Queries (through the q LoRA when there is one), and the compressed latent and RoPE
+            // key, in one dispatch: both read the normalised input.
+            var firstProducts = [MatmulJob(layer.kvA, xn, tokens: T, kv)]
+            if let qA = layer.qA, layer.qB != nil {
+                firstProducts.append(MatmulJob(qA, xn, tokens: T, qa))
+            } else if let qProj = layer.qProj {
+                firstProducts.append(MatmulJob(qProj, xn, tokens: T, q))
+            }
+            matmul(firstProducts, pool: pool)
+            if let qB = layer.qB, let qANorm = layer.qANorm, let r = c.qLoraRank {
                 for t in 0..<T { rmsNorm(qa + t * r, qANorm, qa + t * r, count: r, eps: 1e-6) }
                 matmul(qB, qa, tokens: T, q, pool: pool)
-            } else if let qProj = layer.qProj {
-                matmul(qProj, xn, tokens: T, q, pool: pool)
             }
-            // Compressed latent and RoPE key, appended to each sequence's cache.
-            matmul(layer.kvA, xn, tokens: T, kv, pool: pool)
+            // The latent and RoPE key are appended to each sequence's cache.
             let latentRows = batch.map { $0.cache.keys[li] }
             for t in 0..<T {
                 let row = kv + t * latent
@@ -585,8 +589,7 @@ public final class DeepseekV2: Architecture {
         let width = f.gate.rows
         let g = ws.buffer("ffn.g", tokens * width)
         let u = ws.buffer("ffn.u", tokens * width)
-        matmul(f.gate, x, tokens: tokens, g, pool: pool)
-        matmul(f.up, x, tokens: tokens, u, pool: pool)
+        matmul([f.gate, f.up], x, tokens: tokens, [g, u], pool: pool)
         swiglu(g, u, count: tokens * width)
         matmul(f.down, g, tokens: tokens, out, pool: pool)
     }
@@ -605,17 +608,40 @@ public final class DeepseekV2: Architecture {
                 assignments[e].append((t, w))
             }
         }
+        // Every selected expert (and the shared ones) in two dispatches: all gate and up
+        // products, then all down products. Expert e's rows sit at offset[e] in the gathered
+        // buffers; the shared experts read x and write `out` directly.
+        var offset = [Int](repeating: 0, count: E + 1)
+        for e in 0..<E { offset[e + 1] = offset[e] + assignments[e].count }
+        let rows = offset[E]
+        let width = layer.experts.first?.gate.rows ?? 0
+        let xs = ws.buffer("moe.x", max(1, rows * d))
+        let ys = ws.buffer("moe.y", max(1, rows * d))
+        let g = ws.buffer("moe.g", max(1, rows * width))
+        let u = ws.buffer("moe.u", max(1, rows * width))
+        var upJobs: [MatmulJob] = [], downJobs: [MatmulJob] = []
+        for (e, list) in assignments.enumerated() where !list.isEmpty {
+            let xe = xs + offset[e] * d, ge = g + offset[e] * width, ue = u + offset[e] * width
+            for (k, a) in list.enumerated() { (xe + k * d).update(from: x + a.token * d, count: d) }
+            upJobs += [MatmulJob(layer.experts[e].gate, xe, tokens: list.count, ge), MatmulJob(layer.experts[e].up, xe, tokens: list.count, ue)]
+            downJobs.append(MatmulJob(layer.experts[e].down, ge, tokens: list.count, ys + offset[e] * d))
+        }
+        var sharedBuffers: (g: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>, width: Int)?
         if let shared = layer.shared {
-            runFeedForward(shared, x, tokens: T, into: out, ws: &ws, pool: pool)
+            let sw = shared.gate.rows
+            let sg = ws.buffer("moe.shared.g", T * sw), su = ws.buffer("moe.shared.u", T * sw)
+            upJobs += [MatmulJob(shared.gate, x, tokens: T, sg), MatmulJob(shared.up, x, tokens: T, su)]
+            downJobs.append(MatmulJob(shared.down, sg, tokens: T, out))
+            sharedBuffers = (sg, su, sw)
         } else {
             out.initialize(repeating: 0, count: T * d)
         }
-        let xs = ws.buffer("moe.x", T * d)
-        let ys = ws.buffer("moe.y", T * d)
+        matmul(upJobs, pool: pool)
+        if rows > 0 { swiglu(g, u, count: rows * width) }
+        if let sb = sharedBuffers { swiglu(sb.g, sb.u, count: T * sb.width) }
+        matmul(downJobs, pool: pool)
         for (e, list) in assignments.enumerated() where !list.isEmpty {
-            for (k, a) in list.enumerated() { (xs + k * d).update(from: x + a.token * d, count: d) }
-            runFeedForward(layer.experts[e], xs, tokens: list.count, into: ys, ws: &ws, pool: pool)
-            for (k, a) in list.enumerated() { axpy(a.weight, ys + k * d, out + a.token * d, count: d) }
+            for (k, a) in list.enumerated() { axpy(a.weight, ys + (offset[e] + k) * d, out + a.token * d, count: d) }
         }
     }
 

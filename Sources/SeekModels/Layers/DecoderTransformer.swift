@@ -240,9 +240,7 @@ public final class DecoderTransformer: Sendable {
 
         for (li, layer) in layers.enumerated() {
             for t in 0..<T { rmsNorm(x + t * d, layer.attnNorm, xn + t * d, count: d, eps: c.rmsEps) }
-            matmul(layer.wq, xn, tokens: T, q, pool: pool)
-            matmul(layer.wk, xn, tokens: T, k, pool: pool)
-            matmul(layer.wv, xn, tokens: T, v, pool: pool)
+            matmul([layer.wq, layer.wk, layer.wv], xn, tokens: T, [q, k, v], pool: pool)
             for t in 0..<T {
                 if let b = layer.bq { addInPlace(q + t * c.qDim, b, count: c.qDim) }
                 if let b = layer.bk { addInPlace(k + t * c.kvDim, b, count: c.kvDim) }
@@ -281,8 +279,7 @@ public final class DecoderTransformer: Sendable {
             addInPlace(x, proj, count: T * d)
 
             for t in 0..<T { rmsNorm(x + t * d, layer.ffnNorm, xn + t * d, count: d, eps: c.rmsEps) }
-            matmul(layer.gate, xn, tokens: T, g, pool: pool)
-            matmul(layer.up, xn, tokens: T, u, pool: pool)
+            matmul([layer.gate, layer.up], xn, tokens: T, [g, u], pool: pool)
             swiglu(g, u, count: T * c.feedForwardSize)
             matmul(layer.down, g, tokens: T, proj, pool: pool)
             addInPlace(x, proj, count: T * d)
