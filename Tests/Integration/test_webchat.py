@@ -294,6 +294,12 @@ def test_model_output_with_html_reasoning_and_code_is_shown_as_text(chat):
     wait_for(lambda: chat.find(".thinking-body").is_displayed(), what="the thinking to open")
     assert chat.find(".thinking-body").text == "Let me think <script>window.pwned=2</script>"
     assert "33.3 tokens/s · 40 tokens · 12 prompt tokens" in chat.find(".stats").text
+    # The code block's copy button copies the code exactly (the clipboard is stubbed here).
+    chat.js("window.__copied = null; navigator.clipboard.writeText = async (text) => { window.__copied = text; };")
+    button = chat.find(".message.assistant .code-block .copy-code")
+    button.click()
+    wait_for(lambda: chat.js("return window.__copied") == "alert('<b>x</b>')", what="the copied code")
+    wait_for(lambda: button.text == "Copied", what="the button to say Copied")
 
 
 FAKE_STREAM = """
@@ -343,6 +349,28 @@ def test_thinking_block_fills_live_from_reasoning_content(chat):
     assert answer["thinking_ms"] > 0
     assert re.fullmatch(r"Thought for \d+\.\d s", chat.find(".message.assistant .thinking-summary").text)
     assert chat.find(".message.assistant .content strong").text == "Hello"
+
+
+def test_an_error_inside_the_stream_is_shown_with_retry(chat):
+    import json
+    chunks = [json.dumps({"choices": [{"index": 0, "delta": {"content": "Half an ans"}, "finish_reason": None}]}),
+              json.dumps({"error": {"message": "the model ran out of memory", "type": "server_error"}}), "[DONE]"]
+    chat.open(settings={"temperature": 0, "maxTokens": 8, "model": "", "system": ""})
+    chat.js(FAKE_STREAM, chunks)
+    before = chat.answers()
+    chat.type("Hi")
+    chat.wait_answer(before)
+    box = chat.find(".message.failed .error-box.error-stream")
+    assert "the model ran out of memory" in box.text
+    assert "Half an ans" in chat.find(".message.failed .content").text
+    # Nothing half-done was stored; Retry (with the real server) replaces the failed answer.
+    assert [m["role"] for m in chat.conversation(chat.current_id())["messages"]] == ["user"]
+    chat.js("window.fetch = window.__realFetch")
+    count = chat.answers()
+    box.find_element("css selector", ".retry").click()
+    chat.wait_answer(count)
+    assert not chat.find_all(".message.failed")
+    assert [m["role"] for m in chat.conversation(chat.current_id())["messages"]] == ["user", "assistant"]
 
 
 def test_errors_show_with_retry(chat):
