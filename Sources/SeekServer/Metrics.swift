@@ -67,6 +67,11 @@ public final class ServerMetrics: Sendable {
         Metrics.Counter(label: "swiftseek_errors_total", dimensions: [("status", String(status))], factory: factory).increment()
     }
 
+    /// A client closed its stream before the end (its generation was stopped).
+    func clientGone() {
+        Metrics.Counter(label: "swiftseek_client_disconnects_total", factory: factory).increment()
+    }
+
     /// A generation started / ended in a handler (however it ended).
     func generationStarted() { requestsInFlight.withLock { $0 += 1 } }
     func generationEnded() { requestsInFlight.withLock { $0 -= 1 } }

@@ -257,9 +257,10 @@ struct API: Sendable {
         }
     }
 
-    /// A server-sent-events response: `first`, then whatever `render` makes of each event,
+    /// A server-sent-events response: what `renderer` makes of the start and of each event,
     /// keep-alive comments while waiting, an error object if the generation fails or the
-    /// server shuts down, and `data: [DONE]`.
+    /// server shuts down, and `data: [DONE]`. A write that fails means the client is gone:
+    /// the pump then ends, which stops the generation.
     func streamResponse(_ events: AsyncThrowingStream<GenerationEvent, Error>, arrived: ContinuousClock.Instant,
                         renderer: some StreamRenderer) -> Response {
         let metrics = metricsStore
@@ -270,35 +271,39 @@ struct API: Sendable {
             defer { metrics.generationEnded() }
             var firstToken = true
             var lastWrite = ContinuousClock.now
+            func send(_ buffer: ByteBuffer) async throws {
+                do { try await writer.write(buffer) } catch { throw ClientGone() }
+                lastWrite = .now
+            }
             do {
-                for buffer in try renderer.start() { try await writer.write(buffer) }
+                for buffer in try renderer.start() { try await send(buffer) }
                 try await pumpEvents(events, keepAlive: options.keepAlive.map { $0 / 2 }, shutdownGrace: options.shutdownGrace) { item in
                     switch item {
                     case .keepAlive:
                         // Ticks come twice per interval, so a comment goes out at most one interval after the last write.
-                        if let k = options.keepAlive, ContinuousClock.now - lastWrite >= k {
-                            try await writer.write(SSE.keepAlive)
-                            lastWrite = .now
-                        }
+                        if let k = options.keepAlive, ContinuousClock.now - lastWrite >= k { try await send(SSE.keepAlive) }
                         return true
                     case .shutdownDeadline:
                         metrics.error(503)
-                        try await writer.write(SSE.error(.unavailable("the server is shutting down; the generation was stopped")))
+                        try await send(SSE.error(.unavailable("the server is shutting down; the generation was stopped")))
                         return false
                     case .event(let e):
                         metrics.observe(e, first: &firstToken, since: arrived)
-                        for buffer in try renderer.render(e) { try await writer.write(buffer) }
-                        lastWrite = .now
+                        for buffer in try renderer.render(e) { try await send(buffer) }
                         return true
                     }
                 }
-                try await writer.write(SSE.done)
+                try await send(SSE.done)
+            } catch is ClientGone {
+                metrics.clientGone()
+                try? await writer.finish(nil)
+                return
             } catch let e as APIError {
                 metrics.error(Int(e.status.code))
                 try? await writer.write(SSE.error(e))
                 try? await writer.write(SSE.done)
             } catch {
-                // The engine failed, or the client went away (then these writes fail too).
+                // The engine failed.
                 metrics.error(500)
                 try? await writer.write(SSE.error(APIError(.internalServerError, "generation failed: \(error)", type: "server_error")))
                 try? await writer.write(SSE.done)
@@ -325,6 +330,9 @@ extension ServerMetrics {
         }
     }
 }
+
+/// A write to the client failed: it closed the connection.
+struct ClientGone: Error {}
 
 func randomID() -> String {
     String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24))

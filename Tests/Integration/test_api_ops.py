@@ -78,6 +78,7 @@ def test_a_client_that_disconnects_frees_its_slot(start_server):
         return metric(m, "swiftseek_engine_cancelled") == 1 and metric(m, "swiftseek_active_slots") == 0
     wait_until(cancelled, what="the cancelled generation to free its slot")
     assert metric(metrics(server), "swiftseek_engine_generated_tokens") < 2000
+    assert metric(metrics(server), "swiftseek_client_disconnects_total") == 1
     r = client(server).chat.completions.create(model="x", messages=[{"role": "user", "content": "Hi"}], max_tokens=5)
     assert r.choices[0].message.content is not None
     m = metrics(server)
