@@ -140,6 +140,7 @@ struct Info: ParsableCommand {
             let model = try LoadedModel(gguf: g)
             row("context", "\(model.architecture.trainedContextLength) (trained)")
             for (k, v) in model.architecture.summary { row(k, v) }
+            row("kv cache", kvCacheSummary(model))
             row("tokenizer", "\(g.metadata["tokenizer.ggml.model"]?.string ?? "-") / \(g.metadata["tokenizer.ggml.pre"]?.string ?? "-"), \(model.tokenizer.vocabularySize) tokens")
         } catch {
             row("runnable", "no: \(error)")
@@ -152,6 +153,13 @@ struct Info: ParsableCommand {
             for k in g.metadataKeys { row("  " + k, g.metadata[k]?.summary ?? "") }
         }
     }
+}
+
+/// "36.0 KiB per token (f32); 144.0 MiB at 4096 tokens" (the default context, capped by training).
+func kvCacheSummary(_ model: LoadedModel) -> String {
+    let perToken = model.architecture.makeCache(capacity: 1).bytesPerToken
+    let ctx = min(model.architecture.trainedContextLength, 4096)
+    return String(format: "%.1f KiB per token (f32); %.1f MiB at %d tokens", Double(perToken) / 1024, Double(perToken * ctx) / 1048576, ctx)
 }
 
 extension Info {
@@ -173,6 +181,7 @@ extension Info {
             let model = try LoadedModel(folder: folder)
             row("context", "\(model.architecture.trainedContextLength) (trained)")
             for (k, v) in model.architecture.summary { row(k, v) }
+            row("kv cache", kvCacheSummary(model))
             row("tokenizer", "tokenizer.json, \(model.tokenizer.vocabularySize) tokens")
             row("chat template", model.chatTemplate != nil ? "yes" : "no")
         } catch {
