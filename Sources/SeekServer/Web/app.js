@@ -552,7 +552,16 @@ async function streamAnswer() {
       thinking.querySelector('.thinking-summary').textContent = reasoningMs == null ? t('thinking') : t('thought', { s: (reasoningMs / 1000).toFixed(1) });
     }
     renderContent(content, text);
-    if (finish == null) content.append(cursor);
+    if (finish == null) {
+      // The cursor goes at the end of the last paragraph or list item, not below it.
+      let target = content.lastElementChild;
+      while (target && /^(UL|OL|LI|BLOCKQUOTE)$/.test(target.tagName)) {
+        const last = target.lastElementChild;
+        if (!last || !/^(UL|OL|LI|P|BLOCKQUOTE)$/.test(last.tagName)) break;
+        target = last;
+      }
+      (target && /^(P|LI|H[1-6])$/.test(target.tagName) ? target : content).append(cursor);
+    }
     scrollToBottom(false);
   };
   const schedule = () => { if (!frame) frame = requestAnimationFrame(draw); };
