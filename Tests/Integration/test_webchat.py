@@ -42,13 +42,15 @@ def test_send_message_streams_an_answer_with_stats(chat):
     # While it streams: the Stop button replaces Send and the answer grows in place.
     wait_for(lambda: chat.find(".message.assistant.pending .content").text.strip(), what="streamed text")
     assert chat.find("#stop").is_displayed() and not chat.find("#send").is_displayed()
-    seen = [chat.find(".message.assistant.pending .content").text]
-    wait_for(lambda: not chat.find_all(".message.pending") or
-             (len(chat.find(".message.pending .content").text) > len(seen[0]) and seen.append(1) is None),
-             what="the streamed answer to grow")
+    first = chat.find(".message.assistant.pending .content").text
+
+    def grew_while_streaming():
+        pending = chat.find_all(".message.pending .content")
+        assert pending, "the answer ended before it was seen growing"
+        return len(pending[0].text) > len(first)
+    wait_for(grew_while_streaming, what="the streamed answer to grow")
     chat.unthrottle()
     chat.wait_answer(before)
-    assert len(seen) == 2, "the answer did not grow while it streamed"
     assert not chat.find("#stop").is_displayed()
 
     # Stored: the question, then the answer with its numbers, which the page shows.
