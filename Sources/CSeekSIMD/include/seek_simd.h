@@ -125,6 +125,7 @@ typedef struct {
     float scaleLo, scaleHi, offsetLo, offsetHi;
 } SeekBlock;
 
+/// Block b of a row of a 32-value format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1).
 SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) {
     SeekBlock k;
     const __m128i low4 = _mm_set1_epi8(0x0F);
@@ -147,8 +148,7 @@ SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) 
         k.offsetLo = kind == SEEK_Q4_0 ? -8 * k.scaleLo : seek_half_to_float(blk + 2);
         break;
     }
-    case SEEK_Q5_0:
-    case SEEK_Q5_1: {
+    default: {  // SEEK_Q5_0, SEEK_Q5_1
         const uint8_t *blk = w + (kind == SEEK_Q5_0 ? 22 : 24) * b;
         const uint8_t *qh = blk + (kind == SEEK_Q5_0 ? 2 : 4);
         const __m128i raw = _mm_loadu_si128((const __m128i *)(qh + 4));
@@ -159,44 +159,77 @@ SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) 
         k.offsetLo = kind == SEEK_Q5_0 ? -16 * k.scaleLo : seek_half_to_float(blk + 2);
         break;
     }
-    case SEEK_Q4_K: {
-        // Super-block b/8: d, dmin, 12 bytes of scales, 128 bytes of nibbles; sub-block j = b%8
-        // is the low (even j) or high (odd j) nibbles of bytes 32·(j/2) ..< 32·(j/2) + 32.
-        const uint8_t *blk = w + 144 * (b >> 3);
-        const int j = b & 7;
-        uint8_t sc, mn;
-        seek_scale_min_k4(j, blk + 4, &sc, &mn);
-        const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * (j >> 1)));
-        const __m256i nib = _mm256_and_si256((j & 1) ? _mm256_srli_epi16(raw, 4) : raw, _mm256_set1_epi8(0x0F));
-        k.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(nib));
-        k.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(nib, 1));
-        k.scaleLo = seek_half_to_float(blk) * sc;
-        k.offsetLo = -seek_half_to_float(blk + 2) * mn;
-        break;
-    }
-    default: {  // SEEK_Q6_K
-        // Super-block b/8: 128 bytes of low nibbles, 64 of 2-bit highs, 16 int8 scales, d.
-        // Its 32-value block j = b%8 is part p = j%4 of half h = j/4: low (p < 2) or high
-        // nibbles of ql[32·(p%2) ..], with bits 2p, 2p+1 of qh[0..32] on top; scales 2p, 2p+1.
-        const uint8_t *blk = w + 210 * (b >> 3);
-        const int j = b & 7, h = j >> 2, p = j & 3;
-        const __m256i l = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32 * (p & 1)));
-        const __m256i nib = _mm256_and_si256((p & 2) ? _mm256_srli_epi16(l, 4) : l, _mm256_set1_epi8(0x0F));
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
-        const __m256i two = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * p)), _mm256_set1_epi8(0x03));
-        const __m256i v = _mm256_or_si256(nib, _mm256_slli_epi16(two, 4));
-        k.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v));
-        k.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1));
-        const int8_t *sc = (const int8_t *)(blk + 192 + 8 * h);
-        const float d = seek_half_to_float(blk + 208);
-        k.scaleLo = d * sc[2 * p];
-        k.scaleHi = d * sc[2 * p + 1];
-        k.offsetLo = -32 * k.scaleLo;
-        k.offsetHi = -32 * k.scaleHi;
-        break;
-    }
     }
     return k;
+}
+
+/// All eight 32-value blocks of K-quant super-block i at once: the header (d, dmin, scales)
+/// is read once and the packed bytes are loaded once for the blocks that share them.
+SEEK_AVX2_INLINE void seek_decode_superblock(int kind, const uint8_t *w, int i, SeekBlock *k) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    if (kind == SEEK_Q4_K) {
+        const uint8_t *blk = w + 144 * i;
+        const float dw = seek_half_to_float(blk), dmin = seek_half_to_float(blk + 2);
+        for (int j = 0; j < 4; j++) {
+            const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
+            const __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+            k[2 * j].lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(lo));
+            k[2 * j].hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(lo, 1));
+            k[2 * j + 1].lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(hi));
+            k[2 * j + 1].hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(hi, 1));
+        }
+        for (int j = 0; j < 8; j++) {
+            uint8_t sc, mn;
+            seek_scale_min_k4(j, blk + 4, &sc, &mn);
+            k[j].scaleLo = dw * sc;
+            k[j].offsetLo = -dmin * mn;
+        }
+    } else {  // SEEK_Q6_K
+        const uint8_t *blk = w + 210 * i;
+        const float dw = seek_half_to_float(blk + 208);
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = blk + 64 * h;
+            const int8_t *sc = (const int8_t *)(blk + 192 + 8 * h);
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
+            __m256i v[4];
+            v[0] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4));
+            v[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2));
+            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)));
+            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8((char)0xC0)), 2));
+            for (int p = 0; p < 4; p++) {
+                SeekBlock *b = &k[4 * h + p];
+                b->lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v[p]));
+                b->hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v[p], 1));
+                b->scaleLo = dw * sc[2 * p];
+                b->scaleHi = dw * sc[2 * p + 1];
+                b->offsetLo = -32 * b->scaleLo;
+                b->offsetHi = -32 * b->scaleHi;
+            }
+        }
+    }
+}
+
+/// Block b (decoded in `k`) met by activation rows 0..<NT: the multiply-adds each row gets.
+SEEK_AVX2_INLINE void seek_meet(int kind, const SeekBlock *k, int b, const int16_t *q, const float *d, const float *s,
+                                int cols, __m256 *acc0, __m256 *acc1, float *offset, const int NT) {
+    for (int t = 0; t < NT; t++) {
+        const int16_t *qt = q + (size_t)t * cols + 32 * b;
+        const float dt = d[(size_t)t * cols / 32 + b];
+        const float *st = s + (size_t)t * cols / 16 + 2 * b;
+        const __m256i plo = _mm256_madd_epi16(k->lo, _mm256_loadu_si256((const __m256i *)qt));
+        const __m256i phi = _mm256_madd_epi16(k->hi, _mm256_loadu_si256((const __m256i *)(qt + 16)));
+        __m256 acc = (b & 1) ? acc1[t] : acc0[t];
+        if (kind == SEEK_Q6_K) {
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_set1_ps(k->scaleLo * dt), acc);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_set1_ps(k->scaleHi * dt), acc);
+            offset[t] += k->offsetLo * st[0] + k->offsetHi * st[1];
+        } else {
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(plo, phi)), _mm256_set1_ps(k->scaleLo * dt), acc);
+            if (kind != SEEK_Q8_0) offset[t] += k->offsetLo * (st[0] + st[1]);
+        }
+        if (b & 1) acc1[t] = acc; else acc0[t] = acc;
+    }
 }
 
 /// One weight row (`nb` blocks of 32 of format `kind`) times `NT` activation rows (row t at
@@ -212,24 +245,16 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
         acc1[t] = _mm256_setzero_ps();
         offset[t] = 0;
     }
-    for (int b = 0; b < nb; b++) {
-        const SeekBlock k = seek_decode_block(kind, w, b);
-        for (int t = 0; t < NT; t++) {
-            const int16_t *qt = q + (size_t)t * cols + 32 * b;
-            const float dt = d[(size_t)t * cols / 32 + b];
-            const float *st = s + (size_t)t * cols / 16 + 2 * b;
-            const __m256i plo = _mm256_madd_epi16(k.lo, _mm256_loadu_si256((const __m256i *)qt));
-            const __m256i phi = _mm256_madd_epi16(k.hi, _mm256_loadu_si256((const __m256i *)(qt + 16)));
-            __m256 acc = (b & 1) ? acc1[t] : acc0[t];
-            if (kind == SEEK_Q6_K) {
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_set1_ps(k.scaleLo * dt), acc);
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_set1_ps(k.scaleHi * dt), acc);
-                offset[t] += k.offsetLo * st[0] + k.offsetHi * st[1];
-            } else {
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(plo, phi)), _mm256_set1_ps(k.scaleLo * dt), acc);
-                if (kind != SEEK_Q8_0) offset[t] += k.offsetLo * (st[0] + st[1]);
-            }
-            if (b & 1) acc1[t] = acc; else acc0[t] = acc;
+    if (kind == SEEK_Q4_K || kind == SEEK_Q6_K) {
+        SeekBlock k[8];
+        for (int i = 0; i < nb / 8; i++) {
+            seek_decode_superblock(kind, w, i, k);
+            for (int j = 0; j < 8; j++) seek_meet(kind, &k[j], 8 * i + j, q, d, s, cols, acc0, acc1, offset, NT);
+        }
+    } else {
+        for (int b = 0; b < nb; b++) {
+            const SeekBlock k = seek_decode_block(kind, w, b);
+            seek_meet(kind, &k, b, q, d, s, cols, acc0, acc1, offset, NT);
         }
     }
     for (int t = 0; t < NT; t++) out[t] = seek_hsum(_mm256_add_ps(acc0[t], acc1[t])) + offset[t];
