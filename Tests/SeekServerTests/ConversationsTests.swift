@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Testing
 import SeekChatStore
 import SeekEngine
-import SeekServer
+@testable import SeekServer
 import SeekTestSupport
 
 /// `/api/conversations` and the web chat's page, in-process through the real router, with the
@@ -207,6 +207,19 @@ import SeekTestSupport
             #expect(s == .serviceUnavailable)
             #expect((o["error"] as? [String: Any])?["code"] as? String == "no_conversation_store")
         }
+    }
+
+    /// A binary without its resource folder answers with a message that says what is missing.
+    @Test func missingPageFilesAreAClearErrorNotACrash() throws {
+        let none = WebAssets(files: [:], problem: "the web chat's files were not found")
+        let request = Request(head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: "/"),
+                              body: RequestBody(buffer: ByteBuffer()))
+        let r = none.response(for: "index.html", request: request)
+        #expect(r.status == .internalServerError)
+        // The real folder is found from the test binary too (SwiftPM puts it beside it).
+        #expect(WebAssets.shared.problem == nil)
+        #expect(WebAssets.shared.files["index.html"] != nil)
+        #expect(WebAssets.shared.response(for: "../Package.swift", request: request).status == .notFound)
     }
 
     private func matches(_ pattern: String, in text: String) -> [String] {
