@@ -21,12 +21,14 @@ public struct ThreadPool: Sendable {
         group = threadCount > 1 ? WorkerGroup.shared(threads: threadCount) : nil
     }
 
-    /// Runs `body` over `0..<count` split into contiguous chunks, one per thread at most,
-    /// each at least `minChunk` long. Returns when all chunks are done. Chunks must touch
-    /// disjoint outputs.
+    /// Runs `body` over `0..<count` split into contiguous chunks (up to four per thread, each
+    /// at least `minChunk` long), which the threads take one at a time. Returns when all
+    /// chunks are done. Chunks must touch disjoint outputs.
     public func parallelFor(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(threadCount, max(1, count / max(1, minChunk)))
+        // More pieces than threads, handed out one at a time: a thread that was preempted or
+        // slowed down does not hold up the others (up to four pieces per thread).
+        let chunks = min(threadCount * 4, max(1, count / max(1, minChunk)))
         guard chunks > 1, let group else {
             body(0..<count)
             return
@@ -64,6 +66,8 @@ final class WorkerGroup: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     /// Workers still running the current job.
     private let pending = Atomic<Int>(0)
+    /// The next piece of the current job to hand out.
+    private let nextPiece = Atomic<Int>(0)
     private let sleeping: [Flag]
     private let wake: [DispatchSemaphore]
     /// Serialises callers: one job at a time per group.
@@ -91,12 +95,13 @@ final class WorkerGroup: @unchecked Sendable {
         job = body
         jobChunks = chunks
         jobCount = count
+        nextPiece.store(0, ordering: .relaxed)
         pending.store(workers, ordering: .releasing)
         generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
         for i in 0..<workers where sleeping[i].value.exchange(false, ordering: .sequentiallyConsistent) {
             wake[i].signal()
         }
-        body(0..<(count / chunks))
+        runPieces(body)
         var spins = 0
         while pending.load(ordering: .acquiring) > 0 {
             spins += 1
@@ -132,12 +137,26 @@ final class WorkerGroup: @unchecked Sendable {
                 current = generation.load(ordering: .acquiring)
             }
             seen = current
-            let chunk = i + 1
-            if chunk < jobChunks, let job {
-                let lo = jobCount * chunk / jobChunks, hi = jobCount * (chunk + 1) / jobChunks
-                job(lo..<hi)
-            }
+            work()
             pending.wrappingSubtract(1, ordering: .releasing)
+        }
+    }
+
+    /// A worker's share of the current job. Out of line so that its reference to the job's
+    /// closure is gone before the worker reports done (the caller's `withoutActuallyEscaping`
+    /// checks that nothing kept it).
+    @inline(never)
+    private func work() {
+        guard let job else { return }
+        runPieces(job)
+    }
+
+    /// Takes pieces of the current job until none are left.
+    private func runPieces(_ body: (Range<Int>) -> Void) {
+        while true {
+            let piece = nextPiece.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard piece < jobChunks else { return }
+            body((jobCount * piece / jobChunks)..<(jobCount * (piece + 1) / jobChunks))
         }
     }
 }
