@@ -451,7 +451,8 @@ async function send() {
   hideBanner();
   try {
     if (!state.current) {
-      const title = text.replace(/\s+/g, ' ').slice(0, 50);
+      const oneLine = text.replace(/\s+/g, ' ');
+      const title = oneLine.length > 50 ? `${oneLine.slice(0, 50).replace(/\s+\S*$/, '')}…` : oneLine;
       state.current = await api('/api/conversations', { method: 'POST', body: { title } });
       history.replaceState(null, '', `#${state.current.id}`);
     }
