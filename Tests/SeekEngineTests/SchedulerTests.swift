@@ -11,6 +11,16 @@ import SeekTestSupport
 @Suite struct SchedulerTests {
     static let llama: LoadedModel = try! LoadedModel(path: Fixtures.url("tiny/hf-tiny-llama").path)
     static let deepseek: LoadedModel = try! LoadedModel(path: Fixtures.url("deepseek/v3-tiny").path)
+    /// V3.2: the indexer restricts attention to the top 8 keys, so longer prompts exercise it.
+    static let deepseekV32: LoadedModel = try! LoadedModel(path: Fixtures.url("deepseek/v32-tiny").path)
+
+    private static func model(_ which: String) -> LoadedModel {
+        switch which {
+        case "deepseek": deepseek
+        case "deepseek-v3.2": deepseekV32
+        default: llama
+        }
+    }
 
     private func tokens(_ n: Int, vocab: Int, seed: UInt64) -> [Int32] {
         var state = seed
@@ -68,9 +78,9 @@ import SeekTestSupport
         return service.stats
     }
 
-    @Test(arguments: ["llama", "deepseek"])
+    @Test(arguments: ["llama", "deepseek", "deepseek-v3.2"])
     func concurrentGreedyRequestsEqualEachRunAlone(_ which: String) async throws {
-        let model = which == "llama" ? Self.llama : Self.deepseek
+        let model = Self.model(which)
         let vocab = model.architecture.vocabularySize
         let requests = [(5, 20), (37, 12), (18, 25), (9, 16)].enumerated().map { i, p in
             greedy(tokens(p.0, vocab: vocab, seed: UInt64(i + 1)), max: p.1)
@@ -229,9 +239,9 @@ import SeekTestSupport
 
     /// A second turn re-sends the first turn and its reply: everything the first left in the
     /// cache is re-used, and the reply is the same as without the cache.
-    @Test(arguments: ["llama", "deepseek"])
+    @Test(arguments: ["llama", "deepseek", "deepseek-v3.2"])
     func multiTurnConversationHitsThePrefixCache(_ which: String) async throws {
-        let model = which == "llama" ? Self.llama : Self.deepseek
+        let model = Self.model(which)
         let vocab = model.architecture.vocabularySize
         let service = InferenceService(model: model, contextSize: 256, pool: ThreadPoolHandle(threads: 2), parallel: 2)
         let turn1 = tokens(24, vocab: vocab, seed: 21)
