@@ -109,6 +109,26 @@ import SeekTestSupport
         #expect(stats.steps < stats.batchRows)
     }
 
+    /// Each sequence keeps its own seeded sampler and penalties under batching.
+    @Test func concurrentSeededSamplingEqualsEachRunAlone() async throws {
+        let model = Self.llama
+        let requests = (0..<4).map { i -> GenerationRequest in
+            var r = greedy(tokens(6 + 5 * i, vocab: 256, seed: UInt64(70 + i)), max: 20)
+            r.sampling = SamplingParams()
+            r.sampling.temperature = 1.2
+            r.sampling.seed = UInt64(100 + i)
+            r.sampling.frequencyPenalty = 0.5
+            return r
+        }
+        let expected = try requests.map { try alone(model, $0) }
+        let service = InferenceService(model: model, contextSize: 256, pool: ThreadPoolHandle(threads: 2), parallel: 4)
+        let streams = try requests.map { try service.generate($0) }
+        var got: [[Int32]] = []
+        for s in streams { got.append(try await collect(s).tokens) }
+        #expect(got == expected)
+        #expect(Set(got.map { $0 }).count == 4)
+    }
+
     /// Holds the engine before its `at`-th round (admission + one step) until `open()`.
     final class Gate: @unchecked Sendable {
         private let lock = NSLock()
