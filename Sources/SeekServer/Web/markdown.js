@@ -308,6 +308,9 @@ export function renderInline(text, parent, depth = 0) {
   if (depth > 10) { parent.append(text); return; }
   let buffer = '';
   const flush = () => { if (buffer) { parent.append(document.createTextNode(buffer)); buffer = ''; } };
+  // Searches that failed from a position fail from every later one: remembering them keeps
+  // pathological text (thousands of `**` or `[`) linear instead of quadratic.
+  const misses = {};
   let i = 0;
   while (i < text.length) {
     const ch = text[i];
@@ -335,7 +338,7 @@ export function renderInline(text, parent, depth = 0) {
     if ((ch === '*' || ch === '_' || ch === '~') && text[i + 1] === ch && text[i + 2] !== ch) {
       const before = text[i - 1] ?? ' ';
       const intraword = ch === '_' && /\w/.test(before);
-      const close = intraword ? -1 : findClosing(text, ch + ch, i + 2);
+      const close = intraword ? -1 : findClosing(text, ch + ch, i + 2, misses);
       if (close > i + 2) {
         flush();
         const node = el(ch === '~' ? 'del' : 'strong');
@@ -349,7 +352,7 @@ export function renderInline(text, parent, depth = 0) {
     if ((ch === '*' || ch === '_') && text[i + 1] !== ch && text[i + 1] !== undefined && !/\s/.test(text[i + 1])) {
       const before = text[i - 1] ?? ' ';
       const intraword = ch === '_' && /\w/.test(before);
-      const close = intraword ? -1 : findClosing(text, ch, i + 1);
+      const close = intraword ? -1 : findClosing(text, ch, i + 1, misses);
       if (close > i + 1 && !(ch === '_' && /\w/.test(text[close + 1] ?? ''))) {
         flush();
         const node = el('em');
@@ -362,7 +365,7 @@ export function renderInline(text, parent, depth = 0) {
 
     if (ch === '[' || (ch === '!' && text[i + 1] === '[')) {
       const open = ch === '!' ? i + 1 : i;
-      const parsed = parseLink(text, open);
+      const parsed = parseLink(text, open, misses);
       if (parsed) {
         flush();
         const href = safeHref(parsed.url);
@@ -422,7 +425,8 @@ function findRun(text, ch, length, from) {
 }
 
 /** The next `delim` that can close (not after whitespace, not inside a code span). */
-function findClosing(text, delim, from) {
+function findClosing(text, delim, from, misses = {}) {
+  if (from >= (misses[delim] ?? Infinity)) return -1;
   let k = from;
   while (k < text.length) {
     if (text[k] === '\\') { k += 2; continue; }
@@ -438,11 +442,15 @@ function findClosing(text, delim, from) {
     }
     k++;
   }
+  misses[delim] = Math.min(misses[delim] ?? Infinity, from);
   return -1;
 }
 
 /** `[label](url "title")` starting at `open` (the `[`); null if it is not one. */
-function parseLink(text, open) {
+function parseLink(text, open, misses = {}) {
+  // No `](` after here means no link from here on.
+  if (misses.linkEnd === undefined) misses.linkEnd = text.lastIndexOf('](');
+  if (open > misses.linkEnd) return null;
   let depth = 0;
   let k = open;
   for (; k < text.length; k++) {
@@ -452,6 +460,8 @@ function parseLink(text, open) {
     else if (text[k] === '\n' && text[k + 1] === '\n') return null;
   }
   if (k >= text.length || text[k + 1] !== '(') return null;
+  if (misses.lastParen === undefined) misses.lastParen = text.lastIndexOf(')');
+  if (k + 2 > misses.lastParen) return null;
   const label = text.slice(open + 1, k);
   let j = k + 2;
   let parens = 0;
