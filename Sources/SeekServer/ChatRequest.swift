@@ -24,7 +24,10 @@ struct GenerationParameters {
     init(_ o: OrderedDict, known: Set<String>, unsupported: Set<String>) throws {
         for key in o.keys where !Self.known.contains(key) && !known.contains(key) && !Self.ignored.contains(key) {
             if unsupported.contains(key) {
+                // Values that ask for nothing unsupported: no tools, plain text.
                 if key == "tools", case .array(let a)? = o[key], a.isEmpty { continue }
+                if key == "tool_choice", case .string(let c)? = o[key], c == "none" || c == "auto", !Self.hasTools(o) { continue }
+                if key == "response_format", case .object(let f)? = o[key], case .string("text")? = f["type"] { continue }
                 if case .none? = o[key] { continue }
                 throw APIError.invalid(key, "'\(key)' is not supported yet")
             }
@@ -103,6 +106,11 @@ struct GenerationParameters {
         case nil, .none?: break
         default: throw APIError.invalid("stop", "'stop' must be a string or a list of strings")
         }
+    }
+
+    static func hasTools(_ o: OrderedDict) -> Bool {
+        if case .array(let a)? = o["tools"] { return !a.isEmpty }
+        return false
     }
 
     /// Parses the body as a JSON object.

@@ -25,6 +25,7 @@ from api_helpers import SMOLLM, TINY, client, error_of, have_model, hello, post,
     (json.dumps(hello(top_logprobs=50, logprobs=True)), "top_logprobs", None),
     (json.dumps(hello(tools=[{"type": "function", "function": {"name": "f"}}])), "tools", None),
     (json.dumps(hello(response_format={"type": "json_object"})), "response_format", None),
+    (json.dumps(hello(tools=[{"type": "function", "function": {"name": "f"}}], tool_choice="auto")), "tools", None),
     (json.dumps(hello(frobnicate=1)), "frobnicate", None),
     (json.dumps({"messages": [{"role": "wizard", "content": "x"}]}), "messages[0].role", None),
     (json.dumps(hello(max_tokens=100000)), "messages", "context_length_exceeded"),
@@ -38,6 +39,14 @@ def test_bad_requests_get_400_naming_the_parameter(start_server, body, param, co
     assert error["type"] == "invalid_request_error"
     if code:
         assert error["code"] == code
+
+
+def test_parameters_that_ask_for_nothing_unsupported_are_accepted(start_server):
+    server = start_server("--model", TINY)
+    for extra in ({"tools": []}, {"tool_choice": "none"}, {"response_format": {"type": "text"}}, {"user": "u1"},
+                  {"logprobs": False}, {"n": 1}, {"stop": None}, {"seed": None}):
+        r = post(server, "/v1/chat/completions", hello(max_tokens=2, **extra))
+        assert r.status_code == 200, (extra, r.text)
 
 
 def test_context_length_error_names_the_limit_and_the_count(start_server):
