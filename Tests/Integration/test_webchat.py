@@ -272,6 +272,44 @@ def test_markdown_renderer_builds_safe_dom(chat):
     assert '<img src=x onerror="window.pwned = 2"> plain <b>tags</b>' in result["text"]
 
 
+def test_markdown_renderer_on_random_text_makes_only_safe_elements(chat):
+    """500 random strings of Markdown and HTML characters: no exception, only the elements the
+    renderer is meant to make, and only http(s), mailto or same-site links."""
+    import random
+    rng = random.Random(7)
+    pieces = ["*", "**", "_", "`", "```", "~~", "[", "]", "(", ")", "![", "<", ">", "<script>", "<img src=x onerror=alert(1)>",
+              "javascript:", "http://a.b/c", "https://x.y", "mailto:m@n", "#", "- ", "1. ", "|", "|-|", "\n", "\n\n", " ", "a", "é", "\\", '"',
+              "](", "[x](javascript:alert(1))", "[y](//evil.example)", "[z](data:text/html,x)", "[ok](/path)", "<javascript:alert(1)>"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) for _ in range(500)]
+    chat.open()
+    result = chat.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const allowed = new Set(['P','BR','STRONG','EM','DEL','CODE','A','H1','H2','H3','H4','H5','H6','UL','OL','LI',
+                                 'BLOCKQUOTE','HR','DIV','TABLE','THEAD','TBODY','TR','TH','TD','PRE','SPAN','BUTTON']);
+        import('/assets/markdown.js').then(({ renderMarkdown }) => {
+          const problems = [];
+          for (const text of arguments[0]) {
+            try {
+              const box = document.createElement('div');
+              box.append(renderMarkdown(text));
+              for (const e of box.querySelectorAll('*')) {
+                if (!allowed.has(e.tagName)) problems.push([text, 'element ' + e.tagName]);
+                for (const attr of e.getAttributeNames()) {
+                  if (!['class', 'href', 'target', 'rel', 'type', 'start'].includes(attr)) problems.push([text, 'attribute ' + attr]);
+                }
+                const href = e.getAttribute('href');
+                if (href !== null && !/^(https?:\\/\\/|mailto:|\\/(?!\\/)|#)/i.test(href)) problems.push([text, 'href ' + href]);
+              }
+            } catch (err) {
+              problems.push([text, 'threw ' + err.message]);
+            }
+          }
+          done(problems.slice(0, 5));
+        });
+    """, texts)
+    assert result == []
+
+
 def test_model_output_with_html_reasoning_and_code_is_shown_as_text(chat):
     """A stored answer with HTML, a fenced block and reasoning, opened in the page."""
     r = chat.api("POST", "/api/conversations", {"title": "Stored", "messages": [
