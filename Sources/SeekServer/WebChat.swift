@@ -11,6 +11,10 @@ func addWebChat<Context: RequestContext>(to router: Router<Context>, options: Se
     router.get("/") { request, _ in assets.response(for: "index.html", request: request) }
     router.get("index.html") { request, _ in assets.response(for: "index.html", request: request) }
     router.get("favicon.ico") { request, _ in assets.response(for: "icon.svg", request: request) }
+    router.head("/") { request, _ in assets.response(for: "index.html", request: request, headOnly: true) }
+    router.head("assets/:file") { request, context in
+        assets.response(for: try context.parameters.require("file"), request: request, headOnly: true)
+    }
     router.get("assets/:file") { request, context in
         assets.response(for: try context.parameters.require("file"), request: request)
     }
@@ -94,7 +98,7 @@ struct WebAssets: Sendable {
     static let securityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         + "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
-    func response(for name: String, request: Request) -> Response {
+    func response(for name: String, request: Request, headOnly: Bool = false) -> Response {
         guard let asset = files[name] else {
             let message = problem ?? "no such file: \(name)"
             return Response(status: problem == nil ? .notFound : .internalServerError,
@@ -104,6 +108,10 @@ struct WebAssets: Sendable {
         if name.hasSuffix(".html") { headers[.contentSecurityPolicy] = Self.securityPolicy }
         if request.headers[.ifNoneMatch] == asset.etag {
             return Response(status: .notModified, headers: headers)
+        }
+        if headOnly {
+            headers[.contentLength] = String(asset.bytes.readableBytes)
+            return Response(status: .ok, headers: headers)
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: asset.bytes))
     }

@@ -200,6 +200,11 @@ import SeekTestSupport
                     }
                 }
             }
+            try await client.execute(uri: "/", method: .head) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentLength] == String(html.utf8.count))
+                #expect(r.body.readableBytes == 0)
+            }
             try await client.execute(uri: "/assets/nope.js", method: .get) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/assets/..%2FServer.swift", method: .get) { #expect($0.status == .notFound) }
             // Without a database the conversations API says so instead of failing oddly.
