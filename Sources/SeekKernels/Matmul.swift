@@ -39,7 +39,7 @@ public struct WeightMatrix: @unchecked Sendable {
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
                    _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
     let k = w.cols, n = w.rows
-    if KernelSettings.usesQuantizedActivations(w.type), let kernel = IntegerKernel(w.type) {
+    if KernelSettings.usesQuantizedActivations(w.type, columns: k), let kernel = IntegerKernel(w.type) {
         let act = QuantizedActivations(rows: tokens, cols: k)
         act.quantize(x)
         matmulQuantized(w, kernel, act, out, pool: pool)
@@ -92,7 +92,7 @@ public func matmul(_ jobs: [MatmulJob], pool: ThreadPool) {
     var grouped: [(job: MatmulJob, kernel: IntegerKernel, act: QuantizedActivations)] = []
     var quantized: [(x: UnsafePointer<Float>, tokens: Int, cols: Int, act: QuantizedActivations)] = []
     for job in jobs {
-        guard KernelSettings.usesQuantizedActivations(job.w.type), let kernel = IntegerKernel(job.w.type), job.tokens > 0 else {
+        guard KernelSettings.usesQuantizedActivations(job.w.type, columns: job.w.cols), let kernel = IntegerKernel(job.w.type), job.tokens > 0 else {
             matmul(job.w, job.x, tokens: job.tokens, job.out, pool: pool)
             continue
         }

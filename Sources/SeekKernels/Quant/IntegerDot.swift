@@ -26,9 +26,9 @@ public enum KernelSettings {
         set { exact.store(newValue, ordering: .relaxed) }
     }
 
-    /// Whether weights of `type` multiply 16-bit activations.
-    public static func usesQuantizedActivations(_ type: GGMLType) -> Bool {
-        hasAVX2 && !exactActivations && IntegerKernel(type) != nil
+    /// Whether weights of `type` multiply 16-bit activations (rows up to 32768 values).
+    public static func usesQuantizedActivations(_ type: GGMLType, columns: Int = 0) -> Bool {
+        hasAVX2 && !exactActivations && IntegerKernel(type) != nil && columns <= 32 * Int(SEEK_MAX_BLOCKS)
     }
 }
 
