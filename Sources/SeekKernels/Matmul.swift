@@ -134,13 +134,13 @@ func matmulQuantized(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: Quantize
 
 /// Weight rows `rows` × all activation rows, in tiles (64 weight rows × 32 tokens) so a
 /// tile's weights and activations stay in cache while they meet; within a tile each weight
-/// row is decoded once per four tokens.
+/// row is decoded once per eight tokens.
 @inline(__always)
 func quantizedRows(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedActivations,
                    _ out: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
     let n = w.rows, tokens = act.rows
-    var four: (Float, Float, Float, Float) = (0, 0, 0, 0)
-    withUnsafeMutableBytes(of: &four) { raw in
+    var eight: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
+    withUnsafeMutableBytes(of: &eight) { raw in
         let results = raw.baseAddress!.assumingMemoryBound(to: Float.self)
         for r0 in stride(from: range.lowerBound, to: range.upperBound, by: 64) {
             let r1 = min(r0 + 64, range.upperBound)
@@ -148,8 +148,8 @@ func quantizedRows(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedA
                 let t1 = min(t0 + 32, tokens)
                 for r in r0..<r1 {
                     let row = w.row(r)
-                    for t in stride(from: t0, to: t1, by: 4) {
-                        let m = min(4, t1 - t)
+                    for t in stride(from: t0, to: t1, by: 8) {
+                        let m = min(8, t1 - t)
                         act.dot(kernel, row, rows: t, count: m, results)
                         for i in 0..<m { out[(t + i) * n + r] = results[i] }
                     }

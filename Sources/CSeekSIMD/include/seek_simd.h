@@ -248,24 +248,22 @@ SEEK_AVX2_INLINE void seek_decode_superblock(int kind, const uint8_t *w, int i, 
 /// Block b (decoded in `k`) met by activation rows 0..<NT: the multiply-adds each row gets.
 /// (The blocks' offsets are applied once per row at the end: see seek_rows.)
 SEEK_AVX2_INLINE void seek_meet(int kind, const SeekBlock *k, int b, const int16_t *q, const float *d,
-                                int cols, __m256 *acc0, __m256 *acc1, const int NT) {
+                                int cols, __m256 *acc, const int NT) {
     for (int t = 0; t < NT; t++) {
         const int16_t *qt = q + (size_t)t * cols + 32 * b;
         const float dt = d[(size_t)t * cols / 32 + b];
         const __m256i plo = _mm256_madd_epi16(k->lo, _mm256_loadu_si256((const __m256i *)qt));
         const __m256i phi = _mm256_madd_epi16(k->hi, _mm256_loadu_si256((const __m256i *)(qt + 16)));
-        __m256 acc = (b & 1) ? acc1[t] : acc0[t];
         if (kind == SEEK_Q6_K) {
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_set1_ps(k->scaleLo * dt), acc);
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_set1_ps(k->scaleHi * dt), acc);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_set1_ps(k->scaleLo * dt), acc[t]);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_set1_ps(k->scaleHi * dt), acc[t]);
         } else {
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(plo, phi)), _mm256_set1_ps(k->scaleLo * dt), acc);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(plo, phi)), _mm256_set1_ps(k->scaleLo * dt), acc[t]);
         }
-        if (b & 1) acc1[t] = acc; else acc0[t] = acc;
     }
 }
 
-/// One weight row (`nb` blocks of 32 of format `kind`) times `NT` activation rows (row t at
+/// One weight row (`nb` blocks of 32 of format `kind`) times `NT` (≤ 8) activation rows (row t at
 /// q + t·cols, d + t·cols/32, s + t·cols/16): out[t]. Each block is decoded once for all rows;
 /// every row gets exactly the operations it would get alone (so one token or many give
 /// bit-identical results). The weights' offsets (minimums, −8·d, −32·d·sc...) are gathered
@@ -274,11 +272,8 @@ SEEK_AVX2_INLINE void seek_meet(int kind, const SeekBlock *k, int b, const int16
 /// on Q5_0 without them) and ~10% at one row.
 SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
                                 int cols, float *out, const int NT) {
-    __m256 acc0[4], acc1[4];
-    for (int t = 0; t < NT; t++) {
-        acc0[t] = _mm256_setzero_ps();
-        acc1[t] = _mm256_setzero_ps();
-    }
+    __m256 acc[8];
+    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     float offsets[2 * SEEK_MAX_BLOCKS] __attribute__((aligned(32)));  // nb <= SEEK_MAX_BLOCKS (the caller checks)
     if (kind == SEEK_Q4_K || kind == SEEK_Q6_K) {
         SeekBlock k[8];
@@ -288,18 +283,18 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
                 const int b = 8 * i + j;
                 offsets[2 * b] = k[j].offsetLo;
                 offsets[2 * b + 1] = kind == SEEK_Q6_K ? k[j].offsetHi : k[j].offsetLo;
-                seek_meet(kind, &k[j], b, q, d, cols, acc0, acc1, NT);
+                seek_meet(kind, &k[j], b, q, d, cols, acc, NT);
             }
         }
     } else {
         for (int b = 0; b < nb; b++) {
             const SeekBlock k = seek_decode_block(kind, w, b);
             offsets[2 * b] = offsets[2 * b + 1] = k.offsetLo;
-            seek_meet(kind, &k, b, q, d, cols, acc0, acc1, NT);
+            seek_meet(kind, &k, b, q, d, cols, acc, NT);
         }
     }
     for (int t = 0; t < NT; t++) {
-        __m256 o = _mm256_add_ps(acc0[t], acc1[t]);
+        __m256 o = acc[t];
         if (kind != SEEK_Q8_0) {
             const float *st = s + (size_t)t * cols / 16;
             int j = 0;
@@ -314,7 +309,7 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
 }
 
 /// One weight row of format `kind` (`nb` blocks of 32 values) times `nt` activation rows of
-/// `cols` values each (nt = 1 for decode; up to 4 at once for prefill): out[0..nt).
+/// `cols` values each (nt = 1 for decode; up to 8 at once for prefill): out[0..nt).
 SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
                              int cols, int nt, float *out) {
 #define SEEK_ROWS_FOR(KIND)                                               \
@@ -322,7 +317,11 @@ SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *
     case 1: seek_rows(KIND, w, nb, q, d, s, cols, out, 1); break;         \
     case 2: seek_rows(KIND, w, nb, q, d, s, cols, out, 2); break;         \
     case 3: seek_rows(KIND, w, nb, q, d, s, cols, out, 3); break;         \
-    default: seek_rows(KIND, w, nb, q, d, s, cols, out, 4); break;        \
+    case 4: seek_rows(KIND, w, nb, q, d, s, cols, out, 4); break;         \
+    case 5: seek_rows(KIND, w, nb, q, d, s, cols, out, 5); break;         \
+    case 6: seek_rows(KIND, w, nb, q, d, s, cols, out, 6); break;         \
+    case 7: seek_rows(KIND, w, nb, q, d, s, cols, out, 7); break;         \
+    default: seek_rows(KIND, w, nb, q, d, s, cols, out, 8); break;        \
     }
     switch (kind) {
     case SEEK_Q8_0: SEEK_ROWS_FOR(SEEK_Q8_0) break;

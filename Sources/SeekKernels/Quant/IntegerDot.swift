@@ -138,7 +138,7 @@ public final class QuantizedActivations {
     }
 
     /// One weight row of `kernel`'s format times activation rows `first ..< first + count`
-    /// (count 1...4; the SIMD kernel decodes the weights once for all of them): out[0..<count].
+    /// (count 1...8; the SIMD kernel decodes the weights once for all of them): out[0..<count].
     @inline(__always)
     func dot(_ kernel: IntegerKernel, _ w: UnsafeRawPointer, rows first: Int, count: Int, _ out: UnsafeMutablePointer<Float>) {
         seek_dot_rows(kernel.cKind, w.assumingMemoryBound(to: UInt8.self), Int32(cols / 32),
@@ -175,9 +175,9 @@ public final class QuantizedActivations {
         return dot(k, w, row: r)
     }
 
-    /// The SIMD kernel for `type` on rows `first ..< first + count` at once (count 1...4), for tests.
+    /// The SIMD kernel for `type` on rows `first ..< first + count` at once (count 1...8), for tests.
     public func simdDot(_ type: GGMLType, _ w: UnsafeRawPointer, rows first: Int, count: Int) -> [Float]? {
-        guard KernelSettings.hasAVX2, let k = IntegerKernel(type), (1...4).contains(count) else { return nil }
+        guard KernelSettings.hasAVX2, let k = IntegerKernel(type), (1...8).contains(count) else { return nil }
         var out = [Float](repeating: 0, count: count)
         out.withUnsafeMutableBufferPointer { dot(k, w, rows: first, count: count, $0.baseAddress!) }
         return out
