@@ -139,6 +139,10 @@ func matmulQuantized(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: Quantize
 func quantizedRows(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedActivations,
                    _ out: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
     let n = w.rows, tokens = act.rows
+    if tokens == 1 {  // decode: one kernel call per row, straight into the output
+        act.dotEachRow(kernel, w.data, rowBytes: w.rowBytes, rows: range, out)
+        return
+    }
     var eight: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
     withUnsafeMutableBytes(of: &eight) { raw in
         let results = raw.baseAddress!.assumingMemoryBound(to: Float.self)

@@ -1,3 +1,4 @@
+import CSeekSIMD
 import Foundation
 
 /// RMSNorm of one row: `out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i]`.
@@ -69,4 +70,28 @@ public func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], _ bia
     variance /= Double(n)
     let inv = 1 / (variance + Double(eps)).squareRoot()
     for i in 0..<n { x[i] = Float((Double(x[i]) - mean) * inv) * weight[i] + bias[i] }
+}
+
+/// One query head's causal attention over `count` cached positions: scores = scale·q·K[p],
+/// softmax, out = Σ scores[p]·V[p]. K and V rows are `stride` floats apart; `scores` is
+/// scratch for `count` floats. AVX2 where the CPU has it (and `headSize` is a multiple of 8),
+/// else `attendHeadReference`.
+public func attendHead(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
+                       count n: Int, headSize hd: Int, scale: Float,
+                       scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    if KernelSettings.hasAVX2 && hd % 8 == 0 {
+        seek_attend_head(q, keys, values, stride, Int32(n), Int32(hd), scale, scores, out)
+    } else {
+        attendHeadReference(q, keys: keys, values: values, stride: stride, count: n, headSize: hd, scale: scale, scores: scores, out: out)
+    }
+}
+
+/// The portable path and the reference for `attendHead`.
+public func attendHeadReference(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
+                                count n: Int, headSize hd: Int, scale: Float,
+                                scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    for p in 0..<n { scores[p] = dotF32Portable(q, keys + p * stride, hd) * scale }
+    softmax(scores, count: n)
+    out.initialize(repeating: 0, count: hd)
+    for p in 0..<n { axpy(scores[p], values + p * stride, out, count: hd) }
 }

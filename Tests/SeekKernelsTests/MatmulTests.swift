@@ -117,6 +117,23 @@ import SeekTestSupport
         }
     }
 
+    /// The AVX2 attention of one head agrees with the reference (dot, softmax, weighted sum),
+    /// for head sizes 64 and 128 (more than one block of eight registers) and strided rows.
+    @Test(arguments: [(64, 1), (64, 300), (128, 77), (24, 5)])
+    func attendHeadMatchesReference(headSize hd: Int, count n: Int) {
+        let stride = hd * 3 + 8
+        var rng = SplitMix(seed: UInt64(hd * 1000 + n))
+        let q = (0..<hd).map { _ in rng.nextFloat() * 2 - 1 }
+        let keys = (0..<(n * stride)).map { _ in rng.nextFloat() * 2 - 1 }
+        let values = (0..<(n * stride)).map { _ in rng.nextFloat() * 2 - 1 }
+        var fast = [Float](repeating: .nan, count: hd), slow = fast
+        var s1 = [Float](repeating: 0, count: n), s2 = s1
+        attendHead(q, keys: keys, values: values, stride: stride, count: n, headSize: hd, scale: 0.125, scores: &s1, out: &fast)
+        attendHeadReference(q, keys: keys, values: values, stride: stride, count: n, headSize: hd, scale: 0.125, scores: &s2, out: &slow)
+        for i in 0..<hd { #expect(abs(fast[i] - slow[i]) <= 1e-5, "\(i): \(fast[i]) vs \(slow[i])") }
+        for p in 0..<n { #expect(abs(s1[p] - s2[p]) <= 1e-6) }
+    }
+
     @Test func parallelForCoversEveryIndexOnce() {
         for threads in [1, 2, 3, 7] {
             for n in [0, 1, 5, 64, 1000] {

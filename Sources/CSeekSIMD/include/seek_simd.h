@@ -16,6 +16,7 @@
 #ifndef SEEK_SIMD_H
 #define SEEK_SIMD_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -117,6 +118,67 @@ SEEK_AVX2 float seek_dot_f16(const uint16_t *w, const float *x, int n) {
     float sum = seek_hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
     for (; i < n; i++) sum += _cvtsh_ss(w[i]) * x[i];
     return sum;
+}
+
+/// One query head's attention over `n` cached positions (causal softmax already decided by
+/// n): scores[p] = scale · q·K[p], softmax over p (expf), out = Σ_p scores[p] · V[p]. K and V
+/// rows are `stride` floats apart; `hd` (the head size) is a multiple of 8. `scores` holds n
+/// floats of scratch and ends up with the attention weights.
+SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
+                                float scale, float *scores, float *out) {
+    float m = -INFINITY;
+    for (int p = 0; p < n; p++) {
+        const float *k = keys + (size_t)p * stride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        int i = 0;
+        for (; i + 16 <= hd; i += 16) {
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(k + i + 8), a1);
+        }
+        for (; i < hd; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), a0);
+        const float sc = seek_hsum(_mm256_add_ps(a0, a1)) * scale;
+        scores[p] = sc;
+        if (sc > m) m = sc;
+    }
+    float sum = 0;
+    for (int p = 0; p < n; p++) {
+        const float e = expf(scores[p] - m);
+        scores[p] = e;
+        sum += e;
+    }
+    const float inv = 1.0f / sum;
+    for (int p = 0; p < n; p++) scores[p] *= inv;
+    // out = Σ scores[p]·V[p]: 64 output values at a time in eight named registers (an array
+    // of accumulators lived on the stack: 40% of the function), then eight at a time.
+    int i0 = 0;
+    for (; i0 + 64 <= hd; i0 += 64) {
+        __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+        for (int p = 0; p < n; p++) {
+            const __m256 sp = _mm256_set1_ps(scores[p]);
+            const float *v = values + (size_t)p * stride + i0;
+            o0 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v), o0);
+            o1 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 8), o1);
+            o2 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 16), o2);
+            o3 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 24), o3);
+            o4 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 32), o4);
+            o5 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 40), o5);
+            o6 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 48), o6);
+            o7 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 56), o7);
+        }
+        _mm256_storeu_ps(out + i0, o0);
+        _mm256_storeu_ps(out + i0 + 8, o1);
+        _mm256_storeu_ps(out + i0 + 16, o2);
+        _mm256_storeu_ps(out + i0 + 24, o3);
+        _mm256_storeu_ps(out + i0 + 32, o4);
+        _mm256_storeu_ps(out + i0 + 40, o5);
+        _mm256_storeu_ps(out + i0 + 48, o6);
+        _mm256_storeu_ps(out + i0 + 56, o7);
+    }
+    for (; i0 < hd; i0 += 8) {
+        __m256 o = _mm256_setzero_ps();
+        for (int p = 0; p < n; p++) o = _mm256_fmadd_ps(_mm256_set1_ps(scores[p]), _mm256_loadu_ps(values + (size_t)p * stride + i0), o);
+        _mm256_storeu_ps(out + i0, o);
+    }
 }
 
 /// The longest weight row the integer kernels take, in blocks of 32 (32768 values).
@@ -351,6 +413,8 @@ static inline void seek_quantize_q16(const float *x, int n, int16_t *q, float *d
 static inline void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
                                  int cols, int nt, float *out) {}
 static inline float seek_dot_f32(const float *a, const float *b, int n) { return 0; }
+static inline void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
+                                    float scale, float *scores, float *out) {}
 static inline float seek_dot_f16(const uint16_t *w, const float *x, int n) { return 0; }
 
 #endif

@@ -145,6 +145,16 @@ public final class QuantizedActivations {
                       q + first * cols, d + first * cols / 32, s + first * cols / 16, Int32(cols), Int32(count), out)
     }
 
+    /// Activation row 0 against weight rows `rows` of a matrix at `base` (rows `rowBytes`
+    /// apart): out[r] for each r (decode's loop, with nothing but the kernel call inside).
+    @inline(__always)
+    func dotEachRow(_ kernel: IntegerKernel, _ base: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, _ out: UnsafeMutablePointer<Float>) {
+        let kind = kernel.cKind, nb = Int32(cols / 32), n = Int32(cols)
+        let q = self.q, d = self.d, s = self.s
+        let w = base.assumingMemoryBound(to: UInt8.self)
+        for r in rows { seek_dot_rows(kind, w + r * rowBytes, nb, q, d, s, n, 1, out + r) }
+    }
+
     /// Row `r`'s dot product with one weight row (the SIMD kernel, one token).
     @inline(__always)
     func dot(_ kernel: IntegerKernel, _ w: UnsafeRawPointer, row r: Int) -> Float {

@@ -267,11 +267,8 @@ public final class DecoderTransformer: Sendable {
                     let kvh = h / group
                     let qh = q + t * c.qDim + h * hd
                     let n = positionOf[t] + 1
-                    for p in 0..<n { s[p] = dotF32(qh, keys + p * c.kvDim + kvh * hd, hd) * scale }
-                    softmax(s, count: n)
-                    let o = att + t * c.qDim + h * hd
-                    o.initialize(repeating: 0, count: hd)
-                    for p in 0..<n { axpy(s[p], values + p * c.kvDim + kvh * hd, o, count: hd) }
+                    attendHead(qh, keys: keys + kvh * hd, values: values + kvh * hd, stride: c.kvDim, count: n, headSize: hd,
+                               scale: scale, scores: s, out: att + t * c.qDim + h * hd)
                 }
               }
             }
