@@ -260,28 +260,11 @@ SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) 
     return k;
 }
 
-/// All eight 32-value blocks of K-quant super-block i at once: the header (d, dmin, scales)
-/// is read once and the packed bytes are loaded once for the blocks that share them.
-SEEK_AVX2_INLINE void seek_decode_superblock(int kind, const uint8_t *w, int i, SeekBlock *k) {
+/// All eight 32-value blocks of Q6_K super-block i at once: the scale d is read once and the
+/// packed bytes are loaded once for the blocks that share them.
+SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBlock *k) {
     const __m256i low = _mm256_set1_epi8(0x0F);
-    if (kind == SEEK_Q4_K) {
-        const uint8_t *blk = w + 144 * i;
-        const float dw = seek_half_to_float(blk), dmin = seek_half_to_float(blk + 2);
-        for (int j = 0; j < 4; j++) {
-            const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
-            const __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-            k[2 * j].lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(lo));
-            k[2 * j].hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(lo, 1));
-            k[2 * j + 1].lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(hi));
-            k[2 * j + 1].hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(hi, 1));
-        }
-        for (int j = 0; j < 8; j++) {
-            uint8_t sc, mn;
-            seek_scale_min_k4(j, blk + 4, &sc, &mn);
-            k[j].scaleLo = dw * sc;
-            k[j].offsetLo = -dmin * mn;
-        }
-    } else {  // SEEK_Q6_K
+    {
         const uint8_t *blk = w + 210 * i;
         const float dw = seek_half_to_float(blk + 208);
         for (int h = 0; h < 2; h++) {
@@ -342,14 +325,42 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
         acc1[t] = _mm256_setzero_ps();
     }
     float offsets[2 * SEEK_MAX_BLOCKS] __attribute__((aligned(32)));  // nb <= SEEK_MAX_BLOCKS (the caller checks)
-    if (kind == SEEK_Q4_K || kind == SEEK_Q6_K) {
+    if (kind == SEEK_Q4_K) {
+        // Each 32-byte load of nibbles is two blocks (low and high nibbles), met at once so the
+        // decoded blocks stay in registers (+14% at one row over decoding the whole super-block
+        // first).
+        const __m256i low = _mm256_set1_epi8(0x0F);
+        for (int i = 0; i < nb / 8; i++) {
+            const uint8_t *blk = w + 144 * i;
+            const float dw = seek_half_to_float(blk), dmin = seek_half_to_float(blk + 2);
+            for (int j = 0; j < 4; j++) {
+                const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
+                const __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+                uint8_t sc0, mn0, sc1, mn1;
+                seek_scale_min_k4(2 * j, blk + 4, &sc0, &mn0);
+                seek_scale_min_k4(2 * j + 1, blk + 4, &sc1, &mn1);
+                SeekBlock a, c;
+                a.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(lo));
+                a.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(lo, 1));
+                a.scaleLo = dw * sc0;
+                c.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(hi));
+                c.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(hi, 1));
+                c.scaleLo = dw * sc1;
+                const int b = 8 * i + 2 * j;
+                offsets[2 * b] = offsets[2 * b + 1] = -dmin * mn0;
+                offsets[2 * b + 2] = offsets[2 * b + 3] = -dmin * mn1;
+                seek_meet(kind, &a, b, q, d, cols, acc0, acc1, NT);
+                seek_meet(kind, &c, b + 1, q, d, cols, acc0, acc1, NT);
+            }
+        }
+    } else if (kind == SEEK_Q6_K) {
         SeekBlock k[8];
         for (int i = 0; i < nb / 8; i++) {
-            seek_decode_superblock(kind, w, i, k);
+            seek_decode_q6k_superblock(w, i, k);
             for (int j = 0; j < 8; j++) {
                 const int b = 8 * i + j;
                 offsets[2 * b] = k[j].offsetLo;
-                offsets[2 * b + 1] = kind == SEEK_Q6_K ? k[j].offsetHi : k[j].offsetLo;
+                offsets[2 * b + 1] = k[j].offsetHi;
                 seek_meet(kind, &k[j], b, q, d, cols, acc0, acc1, NT);
             }
         }
