@@ -88,6 +88,23 @@ import SeekTestSupport
         }
     }
 
+    /// Once SIGTERM/SIGINT starts a graceful shutdown, new work gets 503 and /health says so.
+    @Test func newWorkIs503WhileShuttingDown() async throws {
+        try await buildApplication(state: ServerState(service: service()), options: options()).test(.router) { client in
+            try await testGracefulShutdown { trigger in
+                #expect(try await post(client, "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"max_tokens":1}"#).0 == .ok)
+                trigger.triggerGracefulShutdown()
+                let (s, b) = try await post(client, "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"max_tokens":1}"#)
+                #expect(s == .serviceUnavailable)
+                #expect((try object(b)["error"] as? [String: Any])?["message"] as? String == "the server is shutting down")
+                try await client.execute(uri: "/health", method: .get) { r in
+                    #expect(r.status == .serviceUnavailable)
+                    #expect(String(buffer: r.body) == #"{"status":"shutting_down"}"#)
+                }
+            }
+        }
+    }
+
     @Test func completionsEchoStreamAndFIM() async throws {
         try await buildApplication(state: ServerState(service: service()), options: options()).test(.router) { client in
             let (s, b) = try await post(client, "/v1/completions", #"{"prompt":"Once","max_tokens":5,"temperature":0}"#)
