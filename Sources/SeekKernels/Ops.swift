@@ -45,6 +45,13 @@ public func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 /// `y[i] = a * x[i] + y[i]` (attention's weighted sum of values).
 @inlinable
 public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+    if KernelSettings.hasAVX2 { return seek_axpy(a, x, y, Int32(n)) }
+    axpyPortable(a, x, y, count: n)
+}
+
+/// `y += a * x` with eight-wide SIMD (baseline x86-64, and the reference).
+@inlinable
+public func axpyPortable(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
     var i = 0
     let s = SIMD8<Float>(repeating: a)
     while i + 8 <= n {
@@ -72,26 +79,30 @@ public func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], _ bia
     for i in 0..<n { x[i] = Float((Double(x[i]) - mean) * inv) * weight[i] + bias[i] }
 }
 
-/// One query head's causal attention over `count` cached positions: scores = scale·q·K[p],
-/// softmax, out = Σ scores[p]·V[p]. K and V rows are `stride` floats apart; `scores` is
-/// scratch for `count` floats. AVX2 where the CPU has it (and `headSize` is a multiple of 8),
-/// else `attendHeadReference`.
+/// One query head's causal attention over `count` cached positions: scores = scale·q·K[p]
+/// (over `headSize` values), softmax, out = Σ scores[p]·V[p] (over `valueSize` values,
+/// default `headSize`; MLA's absorbed attention has K = [latent, rope key], V = the latent).
+/// K and V rows are `stride` floats apart; `scores` is scratch for `count` floats. AVX2 where
+/// the CPU has it (and both sizes are multiples of 8), else `attendHeadReference`.
 public func attendHead(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
-                       count n: Int, headSize hd: Int, scale: Float,
+                       count n: Int, headSize hd: Int, valueSize: Int? = nil, scale: Float,
                        scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-    if KernelSettings.hasAVX2 && hd % 8 == 0 {
-        seek_attend_head(q, keys, values, stride, Int32(n), Int32(hd), scale, scores, out)
+    let vd = valueSize ?? hd
+    if KernelSettings.hasAVX2 && hd % 8 == 0 && vd % 8 == 0 {
+        seek_attend_head(q, keys, values, stride, Int32(n), Int32(hd), Int32(vd), scale, scores, out)
     } else {
-        attendHeadReference(q, keys: keys, values: values, stride: stride, count: n, headSize: hd, scale: scale, scores: scores, out: out)
+        attendHeadReference(q, keys: keys, values: values, stride: stride, count: n, headSize: hd, valueSize: vd, scale: scale,
+                            scores: scores, out: out)
     }
 }
 
 /// The portable path and the reference for `attendHead`.
 public func attendHeadReference(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
-                                count n: Int, headSize hd: Int, scale: Float,
+                                count n: Int, headSize hd: Int, valueSize: Int? = nil, scale: Float,
                                 scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    let vd = valueSize ?? hd
     for p in 0..<n { scores[p] = dotF32Portable(q, keys + p * stride, hd) * scale }
     softmax(scores, count: n)
-    out.initialize(repeating: 0, count: hd)
-    for p in 0..<n { axpy(scores[p], values + p * stride, out, count: hd) }
+    out.initialize(repeating: 0, count: vd)
+    for p in 0..<n { axpyPortable(scores[p], values + p * stride, out, count: vd) }
 }

@@ -121,11 +121,12 @@ SEEK_AVX2 float seek_dot_f16(const uint16_t *w, const float *x, int n) {
 }
 
 /// One query head's attention over `n` cached positions (causal softmax already decided by
-/// n): scores[p] = scale · q·K[p], softmax over p (expf), out = Σ_p scores[p] · V[p]. K and V
-/// rows are `stride` floats apart; `hd` (the head size) is a multiple of 8. `scores` holds n
-/// floats of scratch and ends up with the attention weights.
+/// n): scores[p] = scale · q·K[p] over `hd` values, softmax over p (expf), out = Σ_p scores[p]
+/// · V[p] over `vd` values. K and V rows are `stride` floats apart; hd and vd are multiples of
+/// 8. (MLA's absorbed attention has K = [latent, rope key] and V = the latent: vd < hd.)
+/// `scores` holds n floats of scratch and ends up with the attention weights.
 SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
-                                float scale, float *scores, float *out) {
+                                int vd, float scale, float *scores, float *out) {
     float m = -INFINITY;
     for (int p = 0; p < n; p++) {
         const float *k = keys + (size_t)p * stride;
@@ -151,7 +152,7 @@ SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *
     // out = Σ scores[p]·V[p]: 64 output values at a time in eight named registers (an array
     // of accumulators lived on the stack: 40% of the function), then eight at a time.
     int i0 = 0;
-    for (; i0 + 64 <= hd; i0 += 64) {
+    for (; i0 + 64 <= vd; i0 += 64) {
         __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
         for (int p = 0; p < n; p++) {
             const __m256 sp = _mm256_set1_ps(scores[p]);
@@ -174,11 +175,23 @@ SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *
         _mm256_storeu_ps(out + i0 + 48, o6);
         _mm256_storeu_ps(out + i0 + 56, o7);
     }
-    for (; i0 < hd; i0 += 8) {
+    for (; i0 < vd; i0 += 8) {
         __m256 o = _mm256_setzero_ps();
         for (int p = 0; p < n; p++) o = _mm256_fmadd_ps(_mm256_set1_ps(scores[p]), _mm256_loadu_ps(values + (size_t)p * stride + i0), o);
         _mm256_storeu_ps(out + i0, o);
     }
+}
+
+/// y[i] += a·x[i] for n values.
+SEEK_AVX2 void seek_axpy(float a, const float *x, float *y, int n) {
+    const __m256 av = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+        _mm256_storeu_ps(y + i + 8, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8)));
+    }
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
 }
 
 /// The longest weight row the integer kernels take, in blocks of 32 (32768 values).
@@ -425,7 +438,8 @@ static inline void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16
                                  int cols, int nt, float *out) {}
 static inline float seek_dot_f32(const float *a, const float *b, int n) { return 0; }
 static inline void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
-                                    float scale, float *scores, float *out) {}
+                                    int vd, float scale, float *scores, float *out) {}
+static inline void seek_axpy(float a, const float *x, float *y, int n) {}
 static inline float seek_dot_f16(const uint16_t *w, const float *x, int n) { return 0; }
 
 #endif

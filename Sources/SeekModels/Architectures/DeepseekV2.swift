@@ -485,10 +485,10 @@ public final class DeepseekV2: Architecture {
             kvB.withUnsafeBufferPointer { wb in
                 let w = wb.baseAddress!
                 pool.parallelFor(T * H) { range in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: L.longest + 2 * rkv) { buf in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: L.longest + 2 * rkv + dr) { buf in
                         let scores = buf.baseAddress!
-                        let qLat = scores + L.longest
-                        let oLat = qLat + rkv
+                        let qLat = scores + L.longest             // [q_lat (r_kv), q_rope (dr)]: one query against the cached rows
+                        let oLat = qLat + rkv + dr
                         for item in range {
                             let t = item / H, h = item % H
                             let cacheRows = latentRows[segmentOf[t]]
@@ -498,15 +498,20 @@ public final class DeepseekV2: Architecture {
                             // q_lat = W_UK^T q_nope
                             qLat.initialize(repeating: 0, count: rkv)
                             for i in 0..<dn { axpy(qh[i], wK + i * rkv, qLat, count: rkv) }
-                            let keys = selections?[t]
-                            let n = keys?.count ?? (positionOf[t] + 1)
-                            for k in 0..<n {
-                                let row = cacheRows + (keys?[k] ?? k) * latent
-                                scores[k] = (dotF32(qLat, row, rkv) + dotF32(qh + dn, row + rkv, dr)) * scale
+                            if let keys = selections?[t] {  // the V3.2 indexer's chosen keys
+                                let n = keys.count
+                                for k in 0..<n {
+                                    let row = cacheRows + keys[k] * latent
+                                    scores[k] = (dotF32(qLat, row, rkv) + dotF32(qh + dn, row + rkv, dr)) * scale
+                                }
+                                softmax(scores, count: n)
+                                oLat.initialize(repeating: 0, count: rkv)
+                                for k in 0..<n { axpy(scores[k], cacheRows + keys[k] * latent, oLat, count: rkv) }
+                            } else {  // every causal key: cached rows are [latent, rope key], values the latent
+                                (qLat + rkv).update(from: qh + dn, count: dr)
+                                attendHead(qLat, keys: cacheRows, values: cacheRows, stride: latent, count: positionOf[t] + 1,
+                                           headSize: rkv + dr, valueSize: rkv, scale: scale, scores: scores, out: oLat)
                             }
-                            softmax(scores, count: n)
-                            oLat.initialize(repeating: 0, count: rkv)
-                            for k in 0..<n { axpy(scores[k], cacheRows + (keys?[k] ?? k) * latent, oLat, count: rkv) }
                             let o = att + t * H * dv + h * dv
                             for j in 0..<dv { o[j] = dotF32(wV + j * rkv, oLat, rkv) }
                         }
