@@ -23,6 +23,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Aggregate decode speed of N concurrent sequences through the batching engine (repeatable: --parallel 1 --parallel 4).")
     var parallel: [Int] = []
 
+    @Flag(help: "With --parallel: also run each request alone and check the tokens are identical.")
+    var verify = false
+
     func validate() throws {
         guard pp >= 1, tg >= 0, reps >= 1 else { throw ValidationError("--pp must be >= 1, --tg >= 0, --reps >= 1") }
         guard parallel.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--parallel must be between 1 and 256") }

@@ -29,10 +29,21 @@ extension Bench {
                     r.stopAtEndOfGeneration = false
                     return r
                 }
-                let (rate, ttft) = try measure(service, requests)
+                let (rate, ttft, outputs) = try measure(service, requests)
                 rates.append(rate)
                 ttfts.append(ttft)
                 service.shutdown()
+                if verify {
+                    let pool = options.pool
+                    for (i, r) in requests.enumerated() {
+                        var g = try Generation(model: model, request: r, contextSize: ctx, pool: pool)
+                        while try g.next() != nil {}
+                        if g.generated != outputs[i] {
+                            throw ValidationError("parallel \(n): sequence \(i) differs from the same request run alone")
+                        }
+                    }
+                    note("parallel \(n): all \(n) sequences token-identical to each run alone")
+                }
             }
             let rate = rates.sorted()[rates.count / 2], ttft = ttfts.sorted()[ttfts.count / 2]
             if json {
@@ -45,31 +56,37 @@ extension Bench {
     }
 
     /// Runs the requests together; returns the all-decoding aggregate rate and the median time to first token.
-    private func measure(_ service: InferenceService, _ requests: [GenerationRequest]) throws -> (Double, Double) {
-        let result = Box<Result<(Double, Double), Error>>()
+    private func measure(_ service: InferenceService, _ requests: [GenerationRequest]) throws -> (Double, Double, [[Int32]]) {
+        let result = Box<Result<(Double, Double, [[Int32]]), Error>>()
         let done = DispatchSemaphore(value: 0)
         Task {
             do {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let streams = try requests.map { try service.generate($0) }
-                let stamps = try await withThrowingTaskGroup(of: [UInt64].self) { group in
-                    for s in streams {
+                let runs = try await withThrowingTaskGroup(of: (Int, [UInt64], [Int32]).self) { group in
+                    for (i, s) in streams.enumerated() {
                         group.addTask {
-                            var times: [UInt64] = []
-                            for try await e in s { if case .token = e { times.append(DispatchTime.now().uptimeNanoseconds) } }
-                            return times
+                            var times: [UInt64] = [], tokens: [Int32] = []
+                            for try await e in s {
+                                if case .token(let t, _, _) = e {
+                                    times.append(DispatchTime.now().uptimeNanoseconds)
+                                    tokens.append(t)
+                                }
+                            }
+                            return (i, times, tokens)
                         }
                     }
-                    var all: [[UInt64]] = []
-                    for try await t in group { all.append(t) }
-                    return all
+                    var all = [(Int, [UInt64], [Int32])]()
+                    for try await r in group { all.append(r) }
+                    return all.sorted { $0.0 < $1.0 }
                 }
+                let stamps = runs.map(\.1)
                 let start = stamps.map { $0.first ?? t0 }.max() ?? t0
                 let end = stamps.map { $0.last ?? t0 }.min() ?? t0
                 let tokens = stamps.reduce(0) { $0 + $1.filter { $0 > start && $0 <= end }.count }
                 let rate = end > start ? Double(tokens) / (Double(end - start) / 1e9) : 0
                 let ttfts = stamps.map { Double(($0.first ?? t0) - t0) / 1e9 }.sorted()
-                result.value = .success((rate, ttfts[ttfts.count / 2]))
+                result.value = .success((rate, ttfts[ttfts.count / 2], runs.map(\.2)))
             } catch {
                 result.value = .failure(error)
             }
