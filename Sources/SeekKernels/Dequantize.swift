@@ -87,45 +87,38 @@ public func dotRowDecoded(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: Unsafe
     }
 }
 
-/// `sum(a[i] * b[i])` summed per `dotChunk` values with the portable float dot: the same
-/// order as the fused float kernels of `dotRow` (the exact path's prefill).
-@inlinable
-public func dotChunked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+/// `dot(start, count)` over `0..<n` in pieces of `dotChunk`, the piece results added in order:
+/// the summation order every row dot shares, so decode and prefill agree bit for bit.
+@inlinable @inline(__always) @usableFromInline
+func sumPerChunk(_ n: Int, _ dot: (Int, Int) -> Float) -> Float {
     var sum: Float = 0
     var i = 0
     while i < n {
         let m = min(dotChunk, n - i)
-        sum += dotF32Portable(a + i, b + i, m)
+        sum += dot(i, m)
         i += m
     }
     return sum
+}
+
+/// `sum(a[i] * b[i])` summed per `dotChunk` values with the portable float dot: the same
+/// order as the fused float kernels of `dotRow` (the exact path's prefill).
+@inlinable
+public func dotChunked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    sumPerChunk(n) { dotF32Portable(a + $0, b + $0, $1) }
 }
 
 /// F32 weight rows: per `dotChunk` with the fastest float dot (AVX2 where there is one).
 /// `matmul` uses it for every token of F32 weights, so decode and prefill still agree.
 @inlinable
 public func dotChunkedF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var sum: Float = 0
-    var i = 0
-    while i < n {
-        let m = min(dotChunk, n - i)
-        sum += dotF32(a + i, b + i, m)
-        i += m
-    }
-    return sum
+    sumPerChunk(n) { dotF32(a + $0, b + $0, $1) }
 }
 
 /// An F16 row times floats with F16C conversion (AVX2 machines), summed per `dotChunk`.
 public func dotChunkedF16(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
     let w = row.assumingMemoryBound(to: UInt16.self)
-    var sum: Float = 0
-    var i = 0
-    while i < n {
-        let m = min(dotChunk, n - i)
-        sum += seek_dot_f16(w + i, x + i, Int32(m))
-        i += m
-    }
-    return sum
+    return sumPerChunk(n) { seek_dot_f16(w + $0, x + $0, Int32($1)) }
 }
 
 /// Float dot product: AVX2/FMA with four accumulators where the CPU has it, else
