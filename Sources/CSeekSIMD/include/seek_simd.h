@@ -346,22 +346,29 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
         for (int i = 0; i < nb / 8; i++) {
             const uint8_t *blk = w + 144 * i;
             const float dw = seek_half_to_float(blk), dmin = seek_half_to_float(blk + 2);
+            // The eight 6-bit scales and minimums, all at once (what seek_scale_min_k4 gives one
+            // at a time): bytes 0-3 low 6 bits = scales 0-3, bytes 4-7 = minimums 0-3; scales and
+            // minimums 4-7 are the nibbles of bytes 8-11 with the top two bits of bytes 0-7.
+            uint32_t u[3];
+            memcpy(u, blk + 4, 12);
+            const uint32_t sLo = u[0] & 0x3f3f3f3f, sHi = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+            const uint32_t mLo = u[1] & 0x3f3f3f3f, mHi = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+            float scale[8], minimum[8];
+            _mm256_storeu_ps(scale, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)sLo, (int)sHi, 0, 0))), _mm256_set1_ps(dw)));
+            _mm256_storeu_ps(minimum, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)mLo, (int)mHi, 0, 0))), _mm256_set1_ps(-dmin)));
             for (int j = 0; j < 4; j++) {
                 const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
                 const __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-                uint8_t sc0, mn0, sc1, mn1;
-                seek_scale_min_k4(2 * j, blk + 4, &sc0, &mn0);
-                seek_scale_min_k4(2 * j + 1, blk + 4, &sc1, &mn1);
                 SeekBlock a, c;
                 a.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(lo));
                 a.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(lo, 1));
-                a.scaleLo = dw * sc0;
+                a.scaleLo = scale[2 * j];
                 c.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(hi));
                 c.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(hi, 1));
-                c.scaleLo = dw * sc1;
+                c.scaleLo = scale[2 * j + 1];
                 const int b = 8 * i + 2 * j;
-                offsets[2 * b] = offsets[2 * b + 1] = -dmin * mn0;
-                offsets[2 * b + 2] = offsets[2 * b + 3] = -dmin * mn1;
+                offsets[2 * b] = offsets[2 * b + 1] = minimum[2 * j];
+                offsets[2 * b + 2] = offsets[2 * b + 3] = minimum[2 * j + 1];
                 seek_meet(kind, &a, b, q, d, cols, acc0, acc1, NT);
                 seek_meet(kind, &c, b + 1, q, d, cols, acc0, acc1, NT);
             }
