@@ -202,17 +202,6 @@ enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4
 
 #define SEEK_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
-/// The 6-bit scale and minimum of sub-block j (0..7) of a Q4_K/Q5_K super-block.
-static inline void seek_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 /// The 32 bits of a Q5 block's `qh` as 32 bytes of 0 or 16 (bit i → byte i).
 SEEK_AVX2_INLINE __m256i seek_fifth_bits(const uint8_t *qh) {
     uint32_t bits;
@@ -346,8 +335,8 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
         for (int i = 0; i < nb / 8; i++) {
             const uint8_t *blk = w + 144 * i;
             const float dw = seek_half_to_float(blk), dmin = seek_half_to_float(blk + 2);
-            // The eight 6-bit scales and minimums, all at once (what seek_scale_min_k4 gives one
-            // at a time): bytes 0-3 low 6 bits = scales 0-3, bytes 4-7 = minimums 0-3; scales and
+            // The eight 6-bit scales and minimums, all at once (as the dequantizer's scaleMinK4
+            // gives them one at a time): bytes 0-3 low 6 bits = scales 0-3, bytes 4-7 = minimums 0-3; scales and
             // minimums 4-7 are the nibbles of bytes 8-11 with the top two bits of bytes 0-7.
             uint32_t u[3];
             memcpy(u, blk + 4, 12);
