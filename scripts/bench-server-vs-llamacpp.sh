@@ -104,6 +104,7 @@ LL_PORT="$(free_port)"
 PIDS+=($!); wait_health "http://127.0.0.1:$LL_PORT" "${PIDS[-1]}" llama-server
 
 COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo '+local changes')"
+[ "$BUILD" = 1 ] || COMMIT="$COMMIT (existing binary, built $(date -u -r "$SS" +%H:%M) UTC)"
 say "model: $FILE"
 say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); threads $THREADS, slots $SLOTS, $MAX_TOKENS tokens per request"
 say "swiftseek: $COMMIT; llama-server: $("$LLAMA" --version 2>&1 | grep -m1 -i version || echo unknown)"
