@@ -111,18 +111,20 @@ def test_no_key_means_any_key_works(start_server):
 
 @pytest.mark.skipif(not have_model(SMOLLM), reason="SmolLM2 is not in the model store (scripts/test.sh pulls it)")
 def test_429_when_the_queue_is_full(start_server):
-    # One slot and a queue of one: while a long generation holds the slot and another waits,
-    # the next request is refused.
+    # One slot and a queue of one: while a long request holds the slot and another waits, the
+    # next request is refused. The held request has a long prompt, so it holds its slot for
+    # seconds (prefill) however soon the model would stop.
+    from api_helpers import metric, metrics, wait_until
     server = start_server("--model", SMOLLM, "--parallel", "1", "--max-queue", "1", "--keep-alive", "0.2")
-    story = {"messages": [{"role": "user", "content": "Write a very long story."}],
-             "max_tokens": 1500, "temperature": 1.0, "seed": 1, "stream": True}
+    long_prompt = " ".join(f"Line {i}: the quick brown fox jumps over the lazy dog." for i in range(100))
+    story = {"messages": [{"role": "user", "content": long_prompt + "\nNow write a very long story."}],
+             "max_tokens": 600, "temperature": 1.0, "seed": 1, "stream": True}
     with requests.post(server.url + "/v1/chat/completions", stream=True, timeout=120, json=story) as running:
-        # Wait for generated text: the generation holds the slot now.
-        for kind, data in sse_events(running):
-            if kind == "data" and json.loads(data)["choices"][0]["delta"].get("content"):
-                break
+        assert running.status_code == 200
+        wait_until(lambda: metric(metrics(server), "swiftseek_active_slots") == 1, what="the first request to take the slot")
         with requests.post(server.url + "/v1/chat/completions", stream=True, timeout=120, json=story) as queued:
             assert queued.status_code == 200  # the role chunk is sent at once; it waits for the slot
+            assert metric(metrics(server), "swiftseek_queue_depth") == 1
             r = post(server, "/v1/chat/completions", hello(max_tokens=2))
             assert r.status_code == 429, r.text
             error = error_of(r)
@@ -130,9 +132,8 @@ def test_429_when_the_queue_is_full(start_server):
             assert r.headers.get("Retry-After")
             with pytest.raises(openai.RateLimitError):
                 client(server).chat.completions.create(**hello(max_tokens=2))
-    # Both streams are closed. The server notices at its next write to each (a token for the
-    # running one, a keep-alive comment for the queued one), stops them, and serves again.
-    from api_helpers import wait_until
+    # Both streams are closed. The server notices at its next write to each (a token or a
+    # keep-alive comment), stops them, and serves again.
     wait_until(lambda: post(server, "/v1/chat/completions", hello(max_tokens=2)).status_code == 200,
                what="the closed streams to give their places back")
 

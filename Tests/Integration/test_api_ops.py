@@ -87,14 +87,14 @@ def test_a_client_that_disconnects_frees_its_slot(start_server):
 
 @needs_smollm
 def test_sigterm_during_a_stream_exits_0(start_server):
-    server = start_server("--model", SMOLLM, "--shutdown-timeout", "1")
+    server = start_server("--model", SMOLLM, "--shutdown-timeout", "0.3")
     events = []
     with requests.post(server.url + "/v1/chat/completions", json=LONG_STORY, stream=True, timeout=120) as r:
         for kind, data in sse_events(r):
             events.append((kind, data))
             if kind == "data" and len(events) == 4:
                 server.process.send_signal(signal.SIGTERM)
-    # The stream ended early (the grace period is 1 s) with an error object, then [DONE].
+    # The stream ended early (the grace period is 0.3 s) with an error object, then [DONE].
     data = [d for k, d in events if k == "data"]
     assert data[-1] == "[DONE]"
     last = json.loads(data[-2])
