@@ -132,6 +132,7 @@ final class Scheduler: @unchecked Sendable {
 
     /// Sequences whose consumer went away stop here, within one step, freeing their slot.
     private func dropCancelled() {
+        let before = running.count
         running.removeAll { r in
             guard r.job.cancelled.value != 0 else { return false }
             r.job.continuation.finish()
@@ -139,6 +140,8 @@ final class Scheduler: @unchecked Sendable {
             totals.cancelled += 1
             return true
         }
+        // The stats say so at once, not at the next request (the loop may now wait).
+        if running.count != before { publish() }
     }
 
     private func admit(_ job: Job) {

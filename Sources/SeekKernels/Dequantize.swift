@@ -89,7 +89,7 @@ public func dotRowDecoded(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: Unsafe
 
 /// `dot(start, count)` over `0..<n` in pieces of `dotChunk`, the piece results added in order:
 /// the summation order every row dot shares, so decode and prefill agree bit for bit.
-@inlinable @inline(__always) @usableFromInline
+@inlinable @inline(__always)
 func sumPerChunk(_ n: Int, _ dot: (Int, Int) -> Float) -> Float {
     var sum: Float = 0
     var i = 0
