@@ -92,7 +92,11 @@ public struct Sampler: Sendable {
     private mutating func draw(_ l: [Float], original logits: [Float]) -> Int32 {
         if params.temperature == 0 { return argmax(l) }
 
-        var candidates = Self.topCandidates(l, k: params.topK)
+        // Logits more than 40·max(1, T) below the best have probability under e^-40 relative
+        // to it after the temperature: 49,152 of them add less than 2e-13 to a sum of at
+        // least 1, below float resolution, so leaving them out changes no probability (and
+        // spares sorting the whole vocabulary for every token when top-k is off).
+        var candidates = Self.topCandidates(l, k: params.topK, within: 40 * max(1, params.temperature))
         guard !candidates.isEmpty else { return argmax(logits) }
 
         var probs = softmaxOf(candidates.map(\.logit))
@@ -121,10 +125,11 @@ public struct Sampler: Sendable {
         return candidates[candidates.count - 1].id
     }
 
-    /// The finite logits, best first (ties: lower id first), cut to top-k. A small k is
-    /// selected in one pass instead of sorting the whole vocabulary (this runs once per
-    /// token per sequence on the scheduler's thread).
-    static func topCandidates(_ l: [Float], k: Int) -> [(id: Int32, logit: Float)] {
+    /// The finite logits, best first (ties: lower id first), cut to top-k and, when `within`
+    /// is given, to those at most `within` below the best. A small k is selected in one pass
+    /// instead of sorting the whole vocabulary (this runs once per token per sequence on the
+    /// scheduler's thread).
+    static func topCandidates(_ l: [Float], k: Int, within: Float = .infinity) -> [(id: Int32, logit: Float)] {
         func better(_ a: (id: Int32, logit: Float), _ b: (id: Int32, logit: Float)) -> Bool {
             a.logit > b.logit || (a.logit == b.logit && a.id < b.id)
         }
@@ -141,8 +146,10 @@ public struct Sampler: Sendable {
             }
             return top
         }
-        var candidates = l.indices.map { (id: Int32($0), logit: l[$0]) }
-        candidates.removeAll { $0.logit.isNaN || $0.logit == -.infinity }
+        let best = l.reduce(-Float.infinity) { $1.isNaN ? $0 : max($0, $1) }
+        let floor = within.isFinite ? best - within : -Float.infinity
+        var candidates: [(id: Int32, logit: Float)] = []
+        for (i, v) in l.enumerated() where !v.isNaN && v != -.infinity && v >= floor { candidates.append((Int32(i), v)) }
         candidates.sort(by: better)
         if k > 0 && k < candidates.count { candidates.removeSubrange(k...) }
         return candidates

@@ -155,4 +155,21 @@ import Testing
             #expect(fast.map(\.id) == sorted.prefix(k).map(\.id), "k \(k)")
         }
     }
+
+    /// Without top-k, the candidates are those within the margin of the best, in the order a
+    /// full sort gives them.
+    @Test func candidatesWithinAMarginArePrefixOfTheFullSort() {
+        var rng = SeededGenerator(seed: 9)
+        for margin: Float in [5, 40, .infinity] {
+            var l = (0..<5000).map { _ in Float(Int(rng.next() % 700)) / 10 - 60 }
+            l[17] = .nan
+            var sorted = l.indices.filter { !l[$0].isNaN }.map { (id: Int32($0), logit: l[$0]) }
+            sorted.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
+            let best = sorted[0].logit
+            let expected = sorted.filter { $0.logit >= best - margin }.map(\.id)
+            let got = Sampler.topCandidates(l, k: 0, within: margin)
+            #expect(got.map(\.id) == expected, "margin \(margin)")
+            #expect(margin.isFinite ? got.count < sorted.count : got.count == sorted.count)
+        }
+    }
 }
