@@ -91,6 +91,7 @@ public struct Sampler: Sendable {
 
     private mutating func draw(_ l: [Float], original logits: [Float]) -> Int32 {
         if params.temperature == 0 { return argmax(l) }
+        if params.topK == 0 && params.topP >= 1 { return drawUnordered(l, original: logits) }
 
         // Logits more than 40·max(1, T) below the best have probability under e^-40 relative
         // to it after the temperature: 49,152 of them add less than 2e-13 to a sum of at
@@ -123,6 +124,29 @@ public struct Sampler: Sendable {
             if r < cum { return candidates[i].id }
         }
         return candidates[candidates.count - 1].id
+    }
+
+    /// Without top-k and top-p (OpenAI's defaults) no order is needed: min-p is a threshold on
+    /// the logit (p ≥ minP·p_max ⟺ logit ≥ max + ln minP), so the draw runs over the
+    /// candidates in vocabulary order, with no sort (a sort per token per sequence was 16% of
+    /// the server's profile). Same distribution as the ordered path.
+    private mutating func drawUnordered(_ l: [Float], original logits: [Float]) -> Int32 {
+        let best = l.reduce(-Float.infinity) { $1.isNaN ? $0 : max($0, $1) }
+        guard best > -.infinity else { return argmax(logits) }
+        let floor = params.minP > 0 ? best + logf(params.minP) : best - 40 * max(1, params.temperature)
+        var ids: [Int32] = [], scaled: [Float] = []
+        for (i, v) in l.enumerated() where !v.isNaN && v >= floor {
+            ids.append(Int32(i))
+            scaled.append(v / params.temperature)
+        }
+        let probs = softmaxOf(scaled)
+        let r = Float(Double(rng.next() >> 11) / Double(1 << 53))
+        var cum: Float = 0
+        for (i, p) in probs.enumerated() {
+            cum += p
+            if r < cum { return ids[i] }
+        }
+        return ids[ids.count - 1]
     }
 
     /// The finite logits, best first (ties: lower id first), cut to top-k and, when `within`

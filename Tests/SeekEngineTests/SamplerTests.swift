@@ -55,6 +55,31 @@ import Testing
         #expect(drawn == [1, 2])
     }
 
+    /// Without top-k and top-p the draw runs unordered; its frequencies are the softmax at the
+    /// temperature, and min-p still cuts (here token 3, at e^-3 of the best, under 0.1).
+    @Test(arguments: [(Float(1), Float(0)), (Float(0.5), Float(0)), (Float(1), Float(0.1))])
+    func unorderedDrawFollowsTheSoftmax(temperature: Float, minP: Float) {
+        var p = SamplingParams()
+        p.temperature = temperature
+        p.topK = 0
+        p.topP = 1
+        p.minP = minP
+        p.seed = 11
+        var sampler = Sampler(p)
+        let logits: [Float] = [1, 2, 0, -1, -.infinity, .nan]
+        var counts = [Int](repeating: 0, count: logits.count)
+        let n = 40_000
+        for _ in 0..<n { counts[Int(sampler.sample(logits))] += 1 }
+        var kept = [0, 1, 2, 3].filter { minP == 0 || exp(Double(logits[$0] - 2)) >= Double(minP) }
+        kept.sort()
+        let weights = kept.map { exp(Double(logits[$0] / temperature)) }
+        let total = weights.reduce(0, +)
+        for (i, id) in kept.enumerated() {
+            #expect(abs(Double(counts[id]) / Double(n) - weights[i] / total) < 0.01, "token \(id): \(counts[id])")
+        }
+        for id in 0..<logits.count where !kept.contains(id) { #expect(counts[id] == 0, "token \(id) drawn") }
+    }
+
     @Test func penaltiesPushSeenTokensDown() {
         var p = SamplingParams.greedy
         p.repetitionPenalty = 2
