@@ -11,6 +11,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The web chat's browser tests drive headless Chromium (Debian's chromium and chromium-driver).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+    else
+        echo "scripts/test.sh: the browser tests need chromium and chromedriver (apt-get install chromium chromium-driver)" >&2
+        exit 1
+    fi
+fi
+
 swift build -c release --product swiftseek
 for model in smollm2-135m-instruct qwen2.5-coder-0.5b-instruct gemma-3-270m deepseek-v3-tokenizer; do
     .build/release/swiftseek pull "$model"
