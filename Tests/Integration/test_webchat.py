@@ -10,15 +10,8 @@ import signal
 import pytest
 import requests
 
-from webchat_support import (SMOLLM, TINY, Page, long_greedy_prompt, make_driver, require_browser, wait_for)
-
-
-@pytest.fixture(scope="module")
-def driver():
-    require_browser()
-    d = make_driver()
-    yield d
-    d.quit()
+from webchat_support import (SMOLLM, TINY, Page, driver, long_greedy_prompt, make_driver, require_browser,  # noqa: F401 (driver is a fixture)
+                             wait_for)
 
 
 @pytest.fixture

@@ -6,15 +6,7 @@ import sqlite3
 import pytest
 import requests
 
-from webchat_support import TINY, Page, make_driver, require_browser, wait_for
-
-
-@pytest.fixture(scope="module")
-def driver():
-    require_browser()
-    d = make_driver()
-    yield d
-    d.quit()
+from webchat_support import TINY, Page, driver, wait_for  # noqa: F401 (driver is a fixture)
 
 
 def test_kill_9_during_streaming_loses_no_earlier_message(start_server, driver, tmp_path):

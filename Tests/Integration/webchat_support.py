@@ -182,3 +182,12 @@ def long_greedy_prompt(server, max_tokens, candidates=("Hello", "Tell me a story
         if body["choices"][0]["finish_reason"] == "length":
             return prompt, body["choices"][0]["message"]["content"]
     pytest.fail("no candidate prompt gives the tiny model a long greedy answer")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """One headless Chromium per test module (imported by the test files that use it)."""
+    require_browser()
+    d = make_driver()
+    yield d
+    d.quit()
