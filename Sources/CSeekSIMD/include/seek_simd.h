@@ -266,28 +266,26 @@ SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) 
 /// packed bytes are loaded once for the blocks that share them.
 SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBlock *k) {
     const __m256i low = _mm256_set1_epi8(0x0F);
-    {
-        const uint8_t *blk = w + 210 * i;
-        const float dw = seek_half_to_float(blk + 208);
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = blk + 64 * h;
-            const int8_t *sc = (const int8_t *)(blk + 192 + 8 * h);
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
-            __m256i v[4];
-            v[0] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4));
-            v[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2));
-            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)));
-            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8((char)0xC0)), 2));
-            for (int p = 0; p < 4; p++) {
-                SeekBlock *b = &k[4 * h + p];
-                b->lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v[p]));
-                b->hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v[p], 1));
-                b->scaleLo = dw * sc[2 * p];
-                b->scaleHi = dw * sc[2 * p + 1];
-                b->offsetLo = -32 * b->scaleLo;
-                b->offsetHi = -32 * b->scaleHi;
-            }
+    const uint8_t *blk = w + 210 * i;
+    const float dw = seek_half_to_float(blk + 208);
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ql = blk + 64 * h;
+        const int8_t *sc = (const int8_t *)(blk + 192 + 8 * h);
+        const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
+        __m256i v[4];
+        v[0] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4));
+        v[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2));
+        v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)));
+        v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8((char)0xC0)), 2));
+        for (int p = 0; p < 4; p++) {
+            SeekBlock *b = &k[4 * h + p];
+            b->lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v[p]));
+            b->hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v[p], 1));
+            b->scaleLo = dw * sc[2 * p];
+            b->scaleHi = dw * sc[2 * p + 1];
+            b->offsetLo = -32 * b->scaleLo;
+            b->offsetHi = -32 * b->scaleHi;
         }
     }
 }
