@@ -37,13 +37,16 @@ int main(int argc, char **argv) {
     int16_t *q = malloc(sizeof(int16_t) * cols * 8);
     float *d = malloc(sizeof(float) * cols / 32 * 8), *s = malloc(sizeof(float) * cols / 16 * 8);
     seek_quantize_q16(x, cols * 8, q, d, s);
+    float *dT = malloc(sizeof(float) * cols / 32 * 8);  // the eight rows' scales block-major
+    for (int b = 0; b < cols / 32; b++)
+        for (int t = 0; t < 8; t++) dT[8 * b + t] = d[t * (cols / 32) + b];
     float out[8];
     volatile float sink = 0;
     double best = 1e9;
     for (int rep = 0; rep < 20; rep++) {
         const double t0 = now();
         for (int r = 0; r < rows; r++) {
-            seek_dot_rows(kind, w + r * rowBytes, cols / 32, q, d, s, cols, nt, out);
+            seek_dot_rows(kind, w + r * rowBytes, cols / 32, q, d, dT, s, cols, nt, out);
             sink += out[0];
         }
         const double t = now() - t0;

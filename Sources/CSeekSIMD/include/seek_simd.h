@@ -201,6 +201,10 @@ enum { SEEK_MAX_BLOCKS = 1024 };
 enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4, SEEK_Q4_K = 5, SEEK_Q6_K = 6 };
 
 #define SEEK_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+/// Fully unrolls the small fixed loops over rows and blocks, so their vectors stay in
+/// registers: Swift's optimizer, which compiles this header for the Swift modules, does not
+/// unroll them by itself the way clang -O2 does (measured: 8-row Q8_0 at 26 instead of 48 G/s).
+#define SEEK_UNROLL _Pragma("clang loop unroll(full)")
 
 /// The 32 bits of a Q5 block's `qh` as 32 bytes of 0 or 16 (bit i → byte i).
 SEEK_AVX2_INLINE __m256i seek_fifth_bits(const uint8_t *qh) {
@@ -268,6 +272,7 @@ SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBl
     const __m256i low = _mm256_set1_epi8(0x0F);
     const uint8_t *blk = w + 210 * i;
     const float dw = seek_half_to_float(blk + 208);
+    SEEK_UNROLL
     for (int h = 0; h < 2; h++) {
         const uint8_t *ql = blk + 64 * h;
         const int8_t *sc = (const int8_t *)(blk + 192 + 8 * h);
@@ -278,6 +283,7 @@ SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBl
         v[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2));
         v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)));
         v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8((char)0xC0)), 2));
+        SEEK_UNROLL
         for (int p = 0; p < 4; p++) {
             SeekBlock *b = &k[4 * h + p];
             b->lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v[p]));
@@ -290,45 +296,101 @@ SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBl
     }
 }
 
-/// Block b (decoded in `k`) met by activation rows 0..<NT: the multiply-adds each row gets.
-/// (The blocks' offsets are applied once per row at the end: see seek_rows.)
-SEEK_AVX2_INLINE void seek_meet(int kind, const SeekBlock *k, int b, const int16_t *q, const float *d,
-                                int cols, __m256 *acc0, __m256 *acc1, const int NT) {
-    for (int t = 0; t < NT; t++) {
-        const int16_t *qt = q + (size_t)t * cols + 32 * b;
-        const float dt = d[(size_t)t * cols / 32 + b];
-        const __m256i plo = _mm256_madd_epi16(k->lo, _mm256_loadu_si256((const __m256i *)qt));
-        const __m256i phi = _mm256_madd_epi16(k->hi, _mm256_loadu_si256((const __m256i *)(qt + 16)));
-        __m256 acc = (b & 1) ? acc1[t] : acc0[t];
-        if (kind == SEEK_Q6_K) {
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_set1_ps(k->scaleLo * dt), acc);
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_set1_ps(k->scaleHi * dt), acc);
-        } else {
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(plo, phi)), _mm256_set1_ps(k->scaleLo * dt), acc);
-        }
-        if (b & 1) acc1[t] = acc; else acc0[t] = acc;
+/// Lane t of the result: the sum of the eight int32 lanes of p[t].
+SEEK_AVX2_INLINE __m256i seek_sum8(const __m256i *p) {
+    const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+    const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+    const __m256i a = _mm256_hadd_epi32(h01, h23), b = _mm256_hadd_epi32(h45, h67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/// Lanes 0-3 of the result: the sums of the eight int32 lanes of p[0..3]; lanes 4-7: zero.
+SEEK_AVX2_INLINE __m256i seek_sum4(const __m256i *p) {
+    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    return _mm256_zextsi128_si256(_mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1)));
+}
+
+/// The 32 integer products of a decoded block with 32 activations, in eight int32 lanes.
+SEEK_AVX2_INLINE __m256i seek_products(const SeekBlock *k, const int16_t *qb) {
+    return _mm256_add_epi32(_mm256_madd_epi16(k->lo, _mm256_loadu_si256((const __m256i *)qb)),
+                            _mm256_madd_epi16(k->hi, _mm256_loadu_si256((const __m256i *)(qb + 16))));
+}
+
+/// Block b (decoded in `k`) met by activation rows 0..<NT (NT ≥ 2) of a group of eight: each
+/// row's exact integer sum over the block, the eight rows' sums in the lanes of one vector,
+/// scaled by (weight scale × row scale) and added to `acc` (lane t = row t) with one fma.
+/// `dT` holds the rows' scales block-major: dT[8b + t].
+SEEK_AVX2_INLINE __m256 seek_meet(int kind, const SeekBlock *k, int b, const int16_t *q, const float *dT,
+                                  int cols, __m256 acc, const int NT) {
+    __m256i p[8];
+    const __m256 dt = _mm256_loadu_ps(dT + 8 * b);
+    if (kind == SEEK_Q6_K) {
+        SEEK_UNROLL
+        for (int t = 0; t < 8; t++)
+            p[t] = t < NT ? _mm256_madd_epi16(k->lo, _mm256_loadu_si256((const __m256i *)(q + (size_t)t * cols + 32 * b)))
+                          : _mm256_setzero_si256();
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(seek_sum8(p)), _mm256_mul_ps(_mm256_set1_ps(k->scaleLo), dt), acc);
+        SEEK_UNROLL
+        for (int t = 0; t < 8; t++)
+            p[t] = t < NT ? _mm256_madd_epi16(k->hi, _mm256_loadu_si256((const __m256i *)(q + (size_t)t * cols + 32 * b + 16)))
+                          : _mm256_setzero_si256();
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(seek_sum8(p)), _mm256_mul_ps(_mm256_set1_ps(k->scaleHi), dt), acc);
     }
+    SEEK_UNROLL
+    for (int t = 0; t < 8; t++) p[t] = t < NT ? seek_products(k, q + (size_t)t * cols + 32 * b) : _mm256_setzero_si256();
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(seek_sum8(p)), _mm256_mul_ps(_mm256_set1_ps(k->scaleLo), dt), acc);
+}
+
+/// The one-row counterpart for up to eight consecutive blocks g..g+m-1 (g a multiple of 8):
+/// their products (p[j], lanes to be summed) and weight scales sc[j] against the row's scales
+/// d[g..], added to `acc`, whose lane j holds the blocks ≡ j (mod 8) — the accumulator the
+/// many-row path keeps for those blocks. With `pHi` (Q6_K) each block has a second half with
+/// its own scale, added right after the first. Lanes j ≥ m get 0·0.
+SEEK_AVX2_INLINE __m256 seek_fold8(const __m256i *p, const float *sc, const __m256i *pHi, const float *scHi,
+                                   const float *d, int m, __m256 acc) {
+    const __m256 dt = m == 8 ? _mm256_loadu_ps(d)
+                             : _mm256_maskload_ps(d, _mm256_cmpgt_epi32(_mm256_set1_epi32(m), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    const __m256i sums = m <= 4 ? seek_sum4(p) : seek_sum8(p);  // (a row's tail: fewer additions)
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(_mm256_loadu_ps(sc), dt), acc);
+    if (pHi) acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(seek_sum8(pHi)), _mm256_mul_ps(_mm256_loadu_ps(scHi), dt), acc);
+    return acc;
+}
+
+/// The eight accumulators (blocks ≡ j mod 8) of one row, added in one fixed order.
+static inline float seek_tree8(const float *a) {
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/// The weights' offsets (per 16 values) met by activation row t's sums: Σ offsets[j]·s[j].
+SEEK_AVX2_INLINE float seek_offset_dot(const float *offsets, const float *st, int n) {
+    __m256 o = _mm256_setzero_ps();
+    int j = 0;
+    for (; j + 8 <= n; j += 8) o = _mm256_fmadd_ps(_mm256_load_ps(offsets + j), _mm256_loadu_ps(st + j), o);
+    float tail = 0;
+    for (; j < n; j++) tail += offsets[j] * st[j];
+    return seek_hsum(o) + tail;
 }
 
 /// One weight row (`nb` blocks of 32 of format `kind`) times `NT` (≤ 8) activation rows (row t at
-/// q + t·cols, d + t·cols/32, s + t·cols/16): out[t]. Each block is decoded once for all rows;
-/// every row gets exactly the operations it would get alone (so one token or many give
-/// bit-identical results). The weights' offsets (minimums, −8·d, −32·d·sc...) are gathered
-/// per 16 values while decoding and met by each row's sums in one float dot at the end:
-/// per-block scalar offsets cost a third of the four-row loop (15.9 → 23.6 G multiply-adds/s
-/// on Q5_0 without them) and ~10% at one row.
-SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
-                                int cols, float *out, const int NT) {
-    __m256 acc0[8], acc1[8];
-    for (int t = 0; t < NT; t++) {
-        acc0[t] = _mm256_setzero_ps();
-        acc1[t] = _mm256_setzero_ps();
-    }
+/// q + t·cols, its sums at s + t·cols/16; the scales at d for one row, block-major in dT for
+/// several): out[t]. Each block is decoded once for all rows, and each row's integer sum over
+/// a block is exact before it is scaled, so every row gets exactly the float operations it
+/// would get alone (one token or many give bit-identical results). Eight accumulators per row
+/// (blocks b ≡ j mod 8): one vector for one row, eight (lane t = row t) for many. The weights' offsets (minimums, −8·d, −32·d·sc...) are gathered
+/// per 16 values while decoding and met by each row's sums in one float dot at the end.
+/// Why a row's eight lanes are summed per block (one vector over eight rows afterwards)
+/// rather than scaled lane by lane: the scale and fma then cost one instruction per block for
+/// all eight rows instead of three per row.
+SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d,
+                                const float *dT, const float *s, int cols, int nt, float *out, const int NT) {
+    __m256 acc[8];  // NT > 1: acc[j] for blocks ≡ j (mod 8), lane t = row t
+    SEEK_UNROLL
+    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();  // NT == 1: lane j for blocks ≡ j (mod 8)
     float offsets[2 * SEEK_MAX_BLOCKS] __attribute__((aligned(32)));  // nb <= SEEK_MAX_BLOCKS (the caller checks)
     if (kind == SEEK_Q4_K) {
         // Each 32-byte load of nibbles is two blocks (low and high nibbles), met at once so the
-        // decoded blocks stay in registers (+14% at one row over decoding the whole super-block
-        // first).
+        // decoded blocks stay in registers.
         const __m256i low = _mm256_set1_epi8(0x0F);
         for (int i = 0; i < nb / 8; i++) {
             const uint8_t *blk = w + 144 * i;
@@ -343,6 +405,8 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
             float scale[8], minimum[8];
             _mm256_storeu_ps(scale, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)sLo, (int)sHi, 0, 0))), _mm256_set1_ps(dw)));
             _mm256_storeu_ps(minimum, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)mLo, (int)mHi, 0, 0))), _mm256_set1_ps(-dmin)));
+            __m256i p[8];
+            SEEK_UNROLL
             for (int j = 0; j < 4; j++) {
                 const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
                 const __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
@@ -356,59 +420,94 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
                 const int b = 8 * i + 2 * j;
                 offsets[2 * b] = offsets[2 * b + 1] = minimum[2 * j];
                 offsets[2 * b + 2] = offsets[2 * b + 3] = minimum[2 * j + 1];
-                seek_meet(kind, &a, b, q, d, cols, acc0, acc1, NT);
-                seek_meet(kind, &c, b + 1, q, d, cols, acc0, acc1, NT);
+                if (NT == 1) {
+                    p[2 * j] = seek_products(&a, q + 32 * b);
+                    p[2 * j + 1] = seek_products(&c, q + 32 * (b + 1));
+                } else {
+                    acc[2 * j] = seek_meet(kind, &a, b, q, dT, cols, acc[2 * j], NT);
+                    acc[2 * j + 1] = seek_meet(kind, &c, b + 1, q, dT, cols, acc[2 * j + 1], NT);
+                }
             }
+            if (NT == 1) acc1 = seek_fold8(p, scale, NULL, NULL, d + 8 * i, 8, acc1);
         }
     } else if (kind == SEEK_Q6_K) {
         SeekBlock k[8];
         for (int i = 0; i < nb / 8; i++) {
             seek_decode_q6k_superblock(w, i, k);
+            __m256i pLo[8], pHi[8];
+            float scLo[8], scHi[8];
+            SEEK_UNROLL
             for (int j = 0; j < 8; j++) {
                 const int b = 8 * i + j;
                 offsets[2 * b] = k[j].offsetLo;
                 offsets[2 * b + 1] = k[j].offsetHi;
-                seek_meet(kind, &k[j], b, q, d, cols, acc0, acc1, NT);
+                if (NT == 1) {
+                    pLo[j] = _mm256_madd_epi16(k[j].lo, _mm256_loadu_si256((const __m256i *)(q + 32 * b)));
+                    pHi[j] = _mm256_madd_epi16(k[j].hi, _mm256_loadu_si256((const __m256i *)(q + 32 * b + 16)));
+                    scLo[j] = k[j].scaleLo;
+                    scHi[j] = k[j].scaleHi;
+                } else {
+                    acc[j] = seek_meet(kind, &k[j], b, q, dT, cols, acc[j], NT);
+                }
             }
+            if (NT == 1) acc1 = seek_fold8(pLo, scLo, pHi, scHi, d + 8 * i, 8, acc1);
         }
     } else {
-        for (int b = 0; b < nb; b++) {
-            const SeekBlock k = seek_decode_block(kind, w, b);
-            offsets[2 * b] = offsets[2 * b + 1] = k.offsetLo;
-            seek_meet(kind, &k, b, q, d, cols, acc0, acc1, NT);
+        for (int g = 0; g < nb; g += 8) {
+            const int m = nb - g < 8 ? nb - g : 8;
+            __m256i p[8];
+            float sc[8];
+SEEK_UNROLL
+            for (int j = 0; j < 8; j++) {
+                if (j >= m) {
+                    p[j] = _mm256_setzero_si256();
+                    sc[j] = 0;
+                    continue;
+                }
+                const int b = g + j;
+                const SeekBlock k = seek_decode_block(kind, w, b);
+                offsets[2 * b] = offsets[2 * b + 1] = k.offsetLo;
+                if (NT == 1) {
+                    p[j] = seek_products(&k, q + 32 * b);
+                    sc[j] = k.scaleLo;
+                } else {
+                    acc[j] = seek_meet(kind, &k, b, q, dT, cols, acc[j], NT);
+                }
+            }
+            if (NT == 1) acc1 = seek_fold8(p, sc, NULL, NULL, d + g, m, acc1);
         }
     }
-    for (int t = 0; t < NT; t++) {
-        __m256 o = _mm256_add_ps(acc0[t], acc1[t]);
-        if (kind != SEEK_Q8_0) {
-            const float *st = s + (size_t)t * cols / 16;
-            int j = 0;
-            for (; j + 8 <= 2 * nb; j += 8) o = _mm256_fmadd_ps(_mm256_load_ps(offsets + j), _mm256_loadu_ps(st + j), o);
-            float tail = 0;
-            for (; j < 2 * nb; j++) tail += offsets[j] * st[j];
-            out[t] = seek_hsum(o) + tail;
-        } else {
-            out[t] = seek_hsum(o);
-        }
+    float sums[8];
+    if (NT == 1) {
+        float a[8];
+        _mm256_storeu_ps(a, acc1);
+        sums[0] = seek_tree8(a);
+    } else {  // the same additions, lane by lane
+        _mm256_storeu_ps(sums, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])),
+                                             _mm256_add_ps(_mm256_add_ps(acc[4], acc[5]), _mm256_add_ps(acc[6], acc[7]))));
+    }
+    for (int t = 0; t < nt; t++) {
+        out[t] = sums[t];
+        if (kind != SEEK_Q8_0) out[t] += seek_offset_dot(offsets, s + (size_t)t * cols / 16, 2 * nb);
     }
 }
 
 /// One weight row of format `kind` (`nb` blocks of 32 values) times `nt` activation rows of
-/// `cols` values each (nt = 1 for decode; up to 8 at once for prefill): out[0..nt).
-/// Two accumulators per row (even and odd blocks): with one, clang's code for a single row
-/// (decode) ran 15–30% slower.
-SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
-                             int cols, int nt, float *out) {
-#define SEEK_ROWS_FOR(KIND)                                               \
-    switch (nt) {                                                         \
-    case 1: seek_rows(KIND, w, nb, q, d, s, cols, out, 1); break;         \
-    case 2: seek_rows(KIND, w, nb, q, d, s, cols, out, 2); break;         \
-    case 3: seek_rows(KIND, w, nb, q, d, s, cols, out, 3); break;         \
-    case 4: seek_rows(KIND, w, nb, q, d, s, cols, out, 4); break;         \
-    case 5: seek_rows(KIND, w, nb, q, d, s, cols, out, 5); break;         \
-    case 6: seek_rows(KIND, w, nb, q, d, s, cols, out, 6); break;         \
-    case 7: seek_rows(KIND, w, nb, q, d, s, cols, out, 7); break;         \
-    default: seek_rows(KIND, w, nb, q, d, s, cols, out, 8); break;        \
+/// `cols` values each (nt = 1 for decode; up to 8 at once for prefill and batched decode):
+/// out[0..nt). `d` is the scales of one row (used when nt = 1), `dT` the scales of a group
+/// of eight rows block-major, dT[8b + t] (used when nt > 1; lanes t ≥ nt are ignored).
+SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d,
+                             const float *dT, const float *s, int cols, int nt, float *out) {
+#define SEEK_ROWS_FOR(KIND)                                                    \
+    switch (nt) {                                                              \
+    case 1: seek_rows(KIND, w, nb, q, d, dT, s, cols, 1, out, 1); break;       \
+    case 2: seek_rows(KIND, w, nb, q, d, dT, s, cols, 2, out, 2); break;       \
+    case 3: seek_rows(KIND, w, nb, q, d, dT, s, cols, 3, out, 3); break;       \
+    case 4: seek_rows(KIND, w, nb, q, d, dT, s, cols, 4, out, 4); break;       \
+    case 5: seek_rows(KIND, w, nb, q, d, dT, s, cols, 5, out, 5); break;       \
+    case 6: seek_rows(KIND, w, nb, q, d, dT, s, cols, 6, out, 6); break;       \
+    case 7: seek_rows(KIND, w, nb, q, d, dT, s, cols, 7, out, 7); break;       \
+    default: seek_rows(KIND, w, nb, q, d, dT, s, cols, 8, out, 8); break;      \
     }
     switch (kind) {
     case SEEK_Q8_0: SEEK_ROWS_FOR(SEEK_Q8_0) break;
@@ -428,7 +527,8 @@ static inline int seek_cpu_has_avx2(void) { return 0; }
 enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4, SEEK_Q4_K = 5, SEEK_Q6_K = 6 };
 enum { SEEK_MAX_BLOCKS = 1024 };
 static inline void seek_quantize_q16(const float *x, int n, int16_t *q, float *d, float *s) {}
-static inline void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d, const float *s,
+static inline void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d,
+                                 const float *dT, const float *s,
                                  int cols, int nt, float *out) {}
 static inline float seek_dot_f32(const float *a, const float *b, int n) { return 0; }
 static inline void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,

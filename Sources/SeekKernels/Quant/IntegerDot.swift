@@ -65,7 +65,10 @@ enum IntegerKernel {
 }
 
 /// Rows of activations quantized to 16 bits in blocks of 32: per row `cols` int16 values,
-/// `cols / 32` float scales d and `cols / 16` sums d·Σq of 16 values. One allocation.
+/// `cols / 32` float scales d and `cols / 16` sums d·Σq of 16 values. For the kernels that
+/// take eight rows at once the scales are also kept block-major per group of eight rows
+/// (`dT`: group g, block b, row t at (g·blocks + b)·8 + t; zeros past the last row). One
+/// allocation.
 public final class QuantizedActivations {
     public let rows: Int
     public let cols: Int
@@ -73,18 +76,22 @@ public final class QuantizedActivations {
     let q: UnsafeMutablePointer<Int16>
     let d: UnsafeMutablePointer<Float>
     let s: UnsafeMutablePointer<Float>
+    let dT: UnsafeMutablePointer<Float>
 
     /// `cols` must be a multiple of 32.
     public init(rows: Int, cols: Int) {
         precondition(cols % 32 == 0, "activation rows must be whole blocks of 32")
         self.rows = rows
         self.cols = cols
+        let groups = (rows + 7) / 8
         let qBytes = (rows * cols * 2 + 63) & ~63
         let dBytes = (rows * cols / 32 * 4 + 63) & ~63
-        raw = .allocate(byteCount: qBytes + dBytes + rows * cols / 16 * 4, alignment: 64)
+        let sBytes = (rows * cols / 16 * 4 + 63) & ~63
+        raw = .allocate(byteCount: qBytes + dBytes + sBytes + groups * 8 * cols / 32 * 4, alignment: 64)
         q = raw.bindMemory(to: Int16.self, capacity: rows * cols)
         d = (raw + qBytes).bindMemory(to: Float.self, capacity: rows * cols / 32)
         s = (raw + qBytes + dBytes).bindMemory(to: Float.self, capacity: rows * cols / 16)
+        dT = (raw + qBytes + dBytes + sBytes).bindMemory(to: Float.self, capacity: groups * 8 * cols / 32)
     }
 
     deinit { raw.deallocate() }
@@ -98,6 +105,23 @@ public final class QuantizedActivations {
                 seek_quantize_q16(x + r * cols, Int32(cols), q + r * cols, d + r * cols / 32, s + r * cols / 16)
             } else {
                 Self.quantizeRowReference(x + r * cols, cols, q + r * cols, d + r * cols / 32, s + r * cols / 16)
+            }
+        }
+        if rows > 1 { Self.transposeScales(d, rows: rows, blocks: cols / 32, into: dT) }
+    }
+
+    /// The scales of each group of eight rows, block-major (zeros past the last row).
+    static func transposeScales(_ d: UnsafePointer<Float>, rows: Int, blocks nb: Int, into dT: UnsafeMutablePointer<Float>) {
+        for g in 0..<((rows + 7) / 8) {
+            let group = dT + g * nb * 8
+            for t in 0..<8 {
+                let r = 8 * g + t
+                if r < rows {
+                    let row = d + r * nb
+                    for b in 0..<nb { group[8 * b + t] = row[b] }
+                } else {
+                    for b in 0..<nb { group[8 * b + t] = 0 }
+                }
             }
         }
     }
@@ -139,10 +163,24 @@ public final class QuantizedActivations {
 
     /// One weight row of `kernel`'s format times activation rows `first ..< first + count`
     /// (count 1...8; the SIMD kernel decodes the weights once for all of them): out[0..<count].
+    /// Several rows at once need `first` to start a group of eight (as matmul's tiles do);
+    /// otherwise their scales are gathered for this call (the results are the same: each row
+    /// gets the operations it would get alone).
     @inline(__always)
     func dot(_ kernel: IntegerKernel, _ w: UnsafeRawPointer, rows first: Int, count: Int, _ out: UnsafeMutablePointer<Float>) {
-        seek_dot_rows(kernel.cKind, w.assumingMemoryBound(to: UInt8.self), Int32(cols / 32),
-                      q + first * cols, d + first * cols / 32, s + first * cols / 16, Int32(cols), Int32(count), out)
+        let nb = cols / 32
+        let wp = w.assumingMemoryBound(to: UInt8.self)
+        if count == 1 || first % 8 == 0 {
+            seek_dot_rows(kernel.cKind, wp, Int32(nb), q + first * cols, d + first * nb, dT + first * nb,
+                          s + first * cols / 16, Int32(cols), Int32(count), out)
+            return
+        }
+        var gathered = [Float](repeating: 0, count: 8 * nb)
+        gathered.withUnsafeMutableBufferPointer { g in
+            Self.transposeScales(d + first * nb, rows: count, blocks: nb, into: g.baseAddress!)
+            seek_dot_rows(kernel.cKind, wp, Int32(nb), q + first * cols, d + first * nb, g.baseAddress!,
+                          s + first * cols / 16, Int32(cols), Int32(count), out)
+        }
     }
 
     /// Activation row 0 against weight rows `rows` of a matrix at `base` (rows `rowBytes`
@@ -152,7 +190,7 @@ public final class QuantizedActivations {
         let kind = kernel.cKind, nb = Int32(cols / 32), n = Int32(cols)
         let q = self.q, d = self.d, s = self.s
         let w = base.assumingMemoryBound(to: UInt8.self)
-        for r in rows { seek_dot_rows(kind, w + r * rowBytes, nb, q, d, s, n, 1, out + r) }
+        for r in rows { seek_dot_rows(kind, w + r * rowBytes, nb, q, d, nil, s, n, 1, out + r) }
     }
 
     /// Row `r`'s dot product with one weight row (the SIMD kernel, one token).
