@@ -228,7 +228,41 @@ typedef struct {
     float scaleLo, scaleHi, offsetLo, offsetHi;
 } SeekBlock;
 
-/// Block b of a row of a 32-value format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1).
+/// Bytes per block of a 32-value format.
+SEEK_AVX2_INLINE int seek_block_bytes(int kind) {
+    return kind == SEEK_Q8_0 ? 34 : kind == SEEK_Q4_0 ? 18 : kind == SEEK_Q4_1 ? 20 : kind == SEEK_Q5_0 ? 22 : 24;
+}
+
+/// The f16 at byte `at` of blocks g..g+m-1 (m ≤ 8, `bytes` apart) as eight floats (0 past m).
+SEEK_AVX2_INLINE __m256 seek_halves8(const uint8_t *w, int bytes, int at, int g, int m) {
+    const uint8_t *p = w + (size_t)bytes * g + at;
+    uint16_t h[8];
+    for (int j = 0; j < 8; j++) h[j] = 0;
+    // One insert per block (an index must be a constant), then one conversion for all eight.
+    __m128i v = _mm_setzero_si128();
+#define SEEK_HALF(J) if (m > J) { memcpy(&h[J], p + (size_t)bytes * J, 2); v = _mm_insert_epi16(v, h[J], J); }
+    SEEK_HALF(0) SEEK_HALF(1) SEEK_HALF(2) SEEK_HALF(3) SEEK_HALF(4) SEEK_HALF(5) SEEK_HALF(6) SEEK_HALF(7)
+#undef SEEK_HALF
+    return _mm256_cvtph_ps(v);
+}
+
+/// Blocks g..g+m-1 of a 32-value format: the weight scales into sc[0..8) and, per 16 values,
+/// the offsets into off[0..16) (zeros past m).
+SEEK_AVX2_INLINE void seek_group_scales(int kind, const uint8_t *w, int g, int m, float *sc, float *off) {
+    const int bytes = seek_block_bytes(kind);
+    const __m256 scale = seek_halves8(w, bytes, 0, g, m);
+    _mm256_storeu_ps(sc, scale);
+    if (kind == SEEK_Q8_0) return;
+    const __m256 o = kind == SEEK_Q4_0   ? _mm256_mul_ps(scale, _mm256_set1_ps(-8))
+                     : kind == SEEK_Q5_0 ? _mm256_mul_ps(scale, _mm256_set1_ps(-16))
+                                         : seek_halves8(w, bytes, 2, g, m);  // Q4_1, Q5_1: the minimum
+    const __m256 lo = _mm256_unpacklo_ps(o, o), hi = _mm256_unpackhi_ps(o, o);  // o0 o0 o1 o1 | o4 o4 o5 o5 ...
+    _mm256_storeu_ps(off, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(off + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+
+/// The 32 values of block b of a row of a 32-value format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1);
+/// its scale and offset come from seek_group_scales.
 SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) {
     SeekBlock k;
     const __m128i low4 = _mm_set1_epi8(0x0F);
@@ -237,8 +271,6 @@ SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) 
         const uint8_t *blk = w + 34 * b;
         k.lo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2)));
         k.hi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 18)));
-        k.scaleLo = seek_half_to_float(blk);
-        k.offsetLo = 0;
         break;
     }
     case SEEK_Q4_0:
@@ -247,8 +279,6 @@ SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) 
         const __m128i raw = _mm_loadu_si128((const __m128i *)(blk + (kind == SEEK_Q4_0 ? 2 : 4)));
         k.lo = _mm256_cvtepu8_epi16(_mm_and_si128(raw, low4));
         k.hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), low4));
-        k.scaleLo = seek_half_to_float(blk);
-        k.offsetLo = kind == SEEK_Q4_0 ? -8 * k.scaleLo : seek_half_to_float(blk + 2);
         break;
     }
     default: {  // SEEK_Q5_0, SEEK_Q5_1
@@ -258,8 +288,6 @@ SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) 
         const __m256i fifth = seek_fifth_bits(qh);
         k.lo = _mm256_cvtepu8_epi16(_mm_or_si128(_mm_and_si128(raw, low4), _mm256_castsi256_si128(fifth)));
         k.hi = _mm256_cvtepu8_epi16(_mm_or_si128(_mm_and_si128(_mm_srli_epi16(raw, 4), low4), _mm256_extracti128_si256(fifth, 1)));
-        k.scaleLo = seek_half_to_float(blk);
-        k.offsetLo = kind == SEEK_Q5_0 ? -16 * k.scaleLo : seek_half_to_float(blk + 2);
         break;
     }
     }
@@ -457,19 +485,18 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
             const int m = nb - g < 8 ? nb - g : 8;
             __m256i p[8];
             float sc[8];
+            seek_group_scales(kind, w, g, m, sc, offsets + 2 * g);  // (writes up to 16 offsets: the array has room)
 SEEK_UNROLL
             for (int j = 0; j < 8; j++) {
                 if (j >= m) {
                     p[j] = _mm256_setzero_si256();
-                    sc[j] = 0;
                     continue;
                 }
                 const int b = g + j;
-                const SeekBlock k = seek_decode_block(kind, w, b);
-                offsets[2 * b] = offsets[2 * b + 1] = k.offsetLo;
+                SeekBlock k = seek_decode_block(kind, w, b);
+                k.scaleLo = sc[j];
                 if (NT == 1) {
                     p[j] = seek_products(&k, q + 32 * b);
-                    sc[j] = k.scaleLo;
                 } else {
                     acc[j] = seek_meet(kind, &k, b, q, dT, cols, acc[j], NT);
                 }
