@@ -63,14 +63,16 @@ final class Scheduler: @unchecked Sendable {
 
     var stats: InferenceStats { condition.withLock { published } }
 
-    /// Queues a request; throws `busy` when `maxQueue` requests are already waiting.
+    /// Queues a request; throws `busy` when every slot is taken and `maxQueue` requests are
+    /// already waiting (so `maxQueue` 0 still serves one request per free slot).
     func submit(_ request: GenerationRequest) throws -> AsyncThrowingStream<GenerationEvent, Error> {
         try SequenceState.validate(request, model: model, contextSize: contextSize)
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
         let job = Job(request: request, continuation: continuation)
         try condition.withLock {
             guard !stopping else { throw CancellationError() }
-            guard inbox.count < maxQueue else { throw EngineError.busy(limit: maxQueue) }
+            let free = max(0, slots - published.activeSlots)
+            guard inbox.count < maxQueue + free else { throw EngineError.busy(limit: maxQueue) }
             inbox.append(job)
             published.queueDepth = inbox.count
             condition.signal()
@@ -122,6 +124,9 @@ final class Scheduler: @unchecked Sendable {
                 }
             }
             inbox = kept
+            // Seen by `submit` at once: a slot taken here is not free for the next request.
+            published.activeSlots = running.count + admitted.count
+            published.queueDepth = inbox.count
             condition.unlock()
 
             for job in admitted { admit(job) }

@@ -219,6 +219,30 @@ import SeekTestSupport
         #expect(throws: CancellationError.self) { _ = try service.generate(greedy([5, 6], max: 1)) }
     }
 
+    /// With no queue at all, a request is served when a slot is free and refused (busy) only
+    /// when none is.
+    @Test func noQueueServesFreeSlotsAndRefusesTheRest() async throws {
+        let (service, gate) = heldService(maxQueue: 0)
+        let long = try service.generate(greedy(tokens(10, vocab: 256, seed: 21), max: 240))
+        var iterator = long.makeAsyncIterator()
+        _ = try await iterator.next()   // the long request holds the only slot
+        do {
+            _ = try service.generate(greedy(tokens(4, vocab: 256, seed: 22), max: 2))
+            Issue.record("a second request was accepted with one slot taken and no queue")
+        } catch EngineError.busy(let limit) {
+            #expect(limit == 0)
+        }
+        service.shutdown()
+        gate.open()
+        await #expect(throws: CancellationError.self) { while try await iterator.next() != nil {} }
+
+        let (fresh, freshGate) = heldService(maxQueue: 0)
+        freshGate.open()
+        let answer = try await collect(try fresh.generate(greedy(tokens(4, vocab: 256, seed: 23), max: 3)))
+        #expect(!answer.tokens.isEmpty, "a free slot serves a request even with no queue")
+        fresh.shutdown()
+    }
+
     /// A long prompt arriving while another sequence decodes is prefilled in chunks, each in
     /// the same pass as the running sequence's next token: the running stream never waits
     /// for the whole prompt.
