@@ -96,6 +96,49 @@ public func attendHead(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, va
     }
 }
 
+/// `attendHead` over an f16 KV cache: K and V rows are f16 bits, `stride` numbers apart.
+/// F16C/AVX2 where the CPU has it, else the reference (rows widened to f32 first).
+public func attendHeadHalf(_ q: UnsafePointer<Float>, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>, stride: Int,
+                           count n: Int, headSize hd: Int, valueSize: Int? = nil, scale: Float,
+                           scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    let vd = valueSize ?? hd
+    if KernelSettings.hasAVX2 && hd % 8 == 0 && vd % 8 == 0 {
+        seek_attend_head_f16(q, keys, values, stride, Int32(n), Int32(hd), Int32(vd), scale, scores, out)
+    } else {
+        attendHeadHalfReference(q, keys: keys, values: values, stride: stride, count: n, headSize: hd, valueSize: vd,
+                                scale: scale, scores: scores, out: out)
+    }
+}
+
+/// The portable path and the reference for `attendHeadHalf`: each row widened exactly to f32,
+/// then `attendHeadReference`.
+public func attendHeadHalfReference(_ q: UnsafePointer<Float>, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>,
+                                    stride: Int, count n: Int, headSize hd: Int, valueSize: Int? = nil, scale: Float,
+                                    scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    let vd = valueSize ?? hd
+    var k = [Float](repeating: 0, count: max(1, n * hd)), v = [Float](repeating: 0, count: max(1, n * vd))
+    for p in 0..<n {
+        for i in 0..<hd { k[p * hd + i] = halfToFloat(keys[p * stride + i]) }
+        for i in 0..<vd { v[p * vd + i] = halfToFloat(values[p * stride + i]) }
+    }
+    // Keys and values are packed separately here, so each has its own stride.
+    k.withUnsafeBufferPointer { kp in
+        for p in 0..<n { scores[p] = dotF32Portable(q, kp.baseAddress! + p * hd, hd) * scale }
+    }
+    softmax(scores, count: n)
+    out.initialize(repeating: 0, count: vd)
+    v.withUnsafeBufferPointer { vp in
+        for p in 0..<n { axpyPortable(scores[p], vp.baseAddress! + p * vd, out, count: vd) }
+    }
+}
+
+/// `count` floats to f16 bits (round to nearest even): F16C where the CPU has it, else Swift's
+/// `Float16` conversion (the same rounding).
+public func floatToHalf(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<UInt16>, count n: Int) {
+    if KernelSettings.hasAVX2 { return seek_float_to_half(x, y, Int32(n)) }
+    for i in 0..<n { y[i] = Float16(x[i]).bitPattern }
+}
+
 /// The portable path and the reference for `attendHead`.
 public func attendHeadReference(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
                                 count n: Int, headSize hd: Int, valueSize: Int? = nil, scale: Float,

@@ -18,11 +18,18 @@ public protocol Architecture: AnyObject, Sendable {
     var trainedContextLength: Int { get }
     /// One line per notable hyper-parameter, for `swiftseek info`.
     var summary: [(String, String)] { get }
-    func makeCache(capacity: Int) -> KVCache
+    /// A KV cache for one sequence of up to `capacity` positions, f16 when `half` (where the
+    /// architecture supports it) else f32.
+    func makeCache(capacity: Int, half: Bool) -> KVCache
     /// One forward pass over several sequences (see `BatchSegment`): every weight matrix is
     /// applied once to all their rows; each segment's keys/values go to its own cache. Returns
     /// each segment's logits in batch order. `scratch` is reused between calls from one thread.
     func forward(_ batch: [BatchSegment], scratch: ForwardScratch, pool: ThreadPool) throws -> [[Float]]
+}
+
+extension Architecture {
+    /// A KV cache with the default precision (`KVCache.halfByDefault`).
+    public func makeCache(capacity: Int) -> KVCache { makeCache(capacity: capacity, half: KVCache.halfByDefault) }
 }
 
 extension Architecture {

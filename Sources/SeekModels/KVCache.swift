@@ -1,12 +1,17 @@
-/// Keys and values of every layer for one sequence. Stored as f32 `[layer][position × dim]`
-/// so results are exact against the reference; the memory is reserved up front but only
-/// touched pages become resident. MLA stores its compressed latent and RoPE key as the "key"
-/// and keeps no values.
+import SeekKernels
+
+/// Keys and values of every layer for one sequence, `[layer][position × dim]`: f16 (half the
+/// memory and half the bytes attention reads per token; what llama.cpp keeps by default) or
+/// f32 (exact against a float reference: `--exact`, and MLA's latent cache). The memory is
+/// reserved up front but only touched pages become resident. MLA stores its compressed
+/// latent and RoPE key as the "key" and keeps no values.
 public final class KVCache {
     public let layers: Int
     public let kvDim: Int
     public let valueDim: Int
     public let capacity: Int
+    /// Whether positions are stored as f16 (else f32).
+    public let half: Bool
     /// Positions filled so far.
     public internal(set) var count = 0 {
         didSet { highWater = max(highWater, count) }
@@ -14,23 +19,55 @@ public final class KVCache {
     /// The most positions ever filled: truncating keeps those pages resident, so memory
     /// accounting uses this, not `count`.
     public private(set) var highWater = 0
-    let keys: [UnsafeMutablePointer<Float>]
-    let values: [UnsafeMutablePointer<Float>]
+    private let keyRows: [UnsafeMutableRawPointer]
+    private let valueRows: [UnsafeMutableRawPointer]
     /// Scratch for single-sequence forward passes on this cache (batched passes bring their own).
     public let scratch = ForwardScratch()
 
-    public init(layers: Int, kvDim: Int, valueDim: Int? = nil, capacity: Int) {
+    /// What the standard decoder's caches use: f16 where the CPU converts it (F16C) unless
+    /// float activations were asked for (`--exact`, SWIFTSEEK_EXACT=1), which keep f32.
+    public static var halfByDefault: Bool { KernelSettings.hasAVX2 && !KernelSettings.exactActivations }
+
+    public init(layers: Int, kvDim: Int, valueDim: Int? = nil, capacity: Int, half: Bool = false) {
         self.layers = layers
         self.kvDim = kvDim
         self.valueDim = valueDim ?? kvDim
         self.capacity = capacity
-        let vd = self.valueDim
-        keys = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity * kvDim)) }
-        values = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity * vd)) }
+        self.half = half
+        let vd = self.valueDim, size = half ? 2 : 4
+        keyRows = (0..<layers).map { _ in .allocate(byteCount: max(1, capacity * kvDim) * size, alignment: 64) }
+        valueRows = (0..<layers).map { _ in .allocate(byteCount: max(1, capacity * vd) * size, alignment: 64) }
     }
 
+    /// Layer `l`'s keys as f32 (an f32 cache only).
+    func keys(_ l: Int) -> UnsafeMutablePointer<Float> {
+        precondition(!half, "an f16 KV cache read as f32")
+        return keyRows[l].assumingMemoryBound(to: Float.self)
+    }
+
+    /// Layer `l`'s values as f32 (an f32 cache only).
+    func values(_ l: Int) -> UnsafeMutablePointer<Float> {
+        precondition(!half, "an f16 KV cache read as f32")
+        return valueRows[l].assumingMemoryBound(to: Float.self)
+    }
+
+    /// Layer `l`'s keys as f16 bits (an f16 cache only).
+    func halfKeys(_ l: Int) -> UnsafeMutablePointer<UInt16> {
+        precondition(half, "an f32 KV cache read as f16")
+        return keyRows[l].assumingMemoryBound(to: UInt16.self)
+    }
+
+    /// Layer `l`'s values as f16 bits (an f16 cache only).
+    func halfValues(_ l: Int) -> UnsafeMutablePointer<UInt16> {
+        precondition(half, "an f32 KV cache read as f16")
+        return valueRows[l].assumingMemoryBound(to: UInt16.self)
+    }
+
+    /// Bytes per stored number.
+    var elementBytes: Int { half ? 2 : 4 }
+
     /// Bytes of cache per token (all layers).
-    public var bytesPerToken: Int { layers * (kvDim + valueDim) * MemoryLayout<Float>.size }
+    public var bytesPerToken: Int { layers * (kvDim + valueDim) * elementBytes }
 
     /// Bytes of this cache that have been written (and so are resident).
     public var residentBytes: Int { highWater * bytesPerToken }
@@ -43,7 +80,7 @@ public final class KVCache {
     /// Replaces this cache's contents with the first `n` positions of `other` (a cached
     /// prefix shared by another sequence). Both must come from the same model.
     public func copyPrefix(of other: KVCache, count n: Int) throws {
-        guard other.layers == layers, other.kvDim == kvDim, other.valueDim == valueDim else {
+        guard other.layers == layers, other.kvDim == kvDim, other.valueDim == valueDim, other.half == half else {
             throw ModelError("cannot copy a KV cache of another shape (\(other.layers)×\(other.kvDim)+\(other.valueDim) vs \(layers)×\(kvDim)+\(valueDim))")
         }
         guard n >= 0, n <= other.count, n <= capacity else {
@@ -51,15 +88,15 @@ public final class KVCache {
         }
         guard other !== self else { truncate(to: n); return }
         for l in 0..<layers {
-            keys[l].update(from: other.keys[l], count: n * kvDim)
-            if valueDim > 0 { values[l].update(from: other.values[l], count: n * valueDim) }
+            keyRows[l].copyMemory(from: other.keyRows[l], byteCount: n * kvDim * elementBytes)
+            if valueDim > 0 { valueRows[l].copyMemory(from: other.valueRows[l], byteCount: n * valueDim * elementBytes) }
         }
         count = n
     }
 
     deinit {
-        keys.forEach { $0.deallocate() }
-        values.forEach { $0.deallocate() }
+        keyRows.forEach { $0.deallocate() }
+        valueRows.forEach { $0.deallocate() }
     }
 }
 

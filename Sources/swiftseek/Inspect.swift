@@ -155,11 +155,13 @@ struct Info: ParsableCommand {
     }
 }
 
-/// "36.0 KiB per token (f32); 144.0 MiB at 4096 tokens" (the default context, capped by training).
+/// "18.0 KiB per token (f16); 72.0 MiB at 4096 tokens" (the default context, capped by training).
 func kvCacheSummary(_ model: LoadedModel) -> String {
-    let perToken = model.architecture.makeCache(capacity: 1).bytesPerToken
+    let cache = model.architecture.makeCache(capacity: 1)
+    let perToken = cache.bytesPerToken
     let ctx = min(model.architecture.trainedContextLength, 4096)
-    return String(format: "%.1f KiB per token (f32); %.1f MiB at %d tokens", Double(perToken) / 1024, Double(perToken * ctx) / 1048576, ctx)
+    return String(format: "%.1f KiB per token (%@); %.1f MiB at %d tokens", Double(perToken) / 1024, cache.half ? "f16" : "f32",
+                  Double(perToken * ctx) / 1048576, ctx)
 }
 
 extension Info {

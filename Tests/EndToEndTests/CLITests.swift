@@ -76,8 +76,10 @@ private func tempFile(_ name: String) -> String {
 @Suite(.serialized) struct RealModelTests {
     /// Logits over a fixed 128-token text agree with `transformers` (which dequantizes the
     /// same GGUF to F32): scripts/gen_reference_logits.py wrote the expected values. Both
-    /// paths: `--exact` (float activations) within 2e-3, and the default (activations
-    /// quantized to 16 bits for the integer kernels) within 2e-2 and a mean of 2e-3.
+    /// paths: `--exact` (float activations, f32 KV cache) within 2e-3, and the default
+    /// (activations quantized to 16 bits for the integer kernels, f16 KV cache) within 6e-2
+    /// and a mean of 4e-3 (measured: SmolLM2 0.036 / 0.0026 with the f16 cache, 0.011 /
+    /// 0.0009 without it; llama.cpp's 8-bit activations alone move them by ~0.2 on average).
     @Test(.enabled(if: CLI.available), arguments: ["smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct"], [true, false])
     func logitsAgreeWithTransformers(_ name: String, exact: Bool) throws {
         let fixture = try Fixtures.json(LogitsFixture.self, "logits/\(name).json")
@@ -104,8 +106,8 @@ private func tempFile(_ name: String) -> String {
         }
         let message = "\(name)\(exact ? " --exact" : ""): top-1 \(agree)/\(positions), max |Δ| \(maxDiff), mean |Δ| \(sumDiff / Float(n))"
         #expect(Double(agree) >= 0.99 * Double(positions), "\(message)")
-        #expect(maxDiff < (exact ? 2e-3 : 2e-2), "\(message)")
-        #expect(sumDiff / Float(n) < (exact ? 2e-4 : 2e-3), "\(message)")
+        #expect(maxDiff < (exact ? 2e-3 : 6e-2), "\(message)")
+        #expect(sumDiff / Float(n) < (exact ? 2e-4 : 4e-3), "\(message)")
     }
 
     @Test(.enabled(if: CLI.available))

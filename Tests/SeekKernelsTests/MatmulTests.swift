@@ -134,6 +134,37 @@ import SeekTestSupport
         for p in 0..<n { #expect(abs(s1[p] - s2[p]) <= 1e-6) }
     }
 
+    /// The same over an f16 cache: the F16C kernel agrees with the reference that widens each
+    /// row first, and float → f16 rounds to nearest even like Swift's Float16 (ties, signs,
+    /// subnormals, overflow to infinity).
+    @Test(arguments: [(64, 1), (64, 300), (128, 77), (24, 5)])
+    func attendHeadHalfMatchesReference(headSize hd: Int, count n: Int) {
+        let stride = hd * 3 + 8
+        var rng = SplitMix(seed: UInt64(hd * 1000 + n + 7))
+        let q = (0..<hd).map { _ in rng.nextFloat() * 2 - 1 }
+        let keysF = (0..<(n * stride)).map { _ in rng.nextFloat() * 2 - 1 }
+        let valuesF = (0..<(n * stride)).map { _ in rng.nextFloat() * 2 - 1 }
+        var keys = [UInt16](repeating: 0, count: keysF.count), values = keys
+        floatToHalf(keysF, &keys, count: keysF.count)
+        floatToHalf(valuesF, &values, count: valuesF.count)
+        for i in 0..<keysF.count { #expect(keys[i] == Float16(keysF[i]).bitPattern) }
+        var fast = [Float](repeating: .nan, count: hd), slow = fast
+        var s1 = [Float](repeating: 0, count: n), s2 = s1
+        attendHeadHalf(q, keys: keys, values: values, stride: stride, count: n, headSize: hd, scale: 0.125, scores: &s1, out: &fast)
+        attendHeadHalfReference(q, keys: keys, values: values, stride: stride, count: n, headSize: hd, scale: 0.125,
+                                scores: &s2, out: &slow)
+        for i in 0..<hd { #expect(abs(fast[i] - slow[i]) <= 1e-5, "\(i): \(fast[i]) vs \(slow[i])") }
+        for p in 0..<n { #expect(abs(s1[p] - s2[p]) <= 1e-6) }
+    }
+
+    @Test func floatToHalfRoundsLikeFloat16() {
+        let edge: [Float] = [0, -0.0, 1, -1, 65504, 65520, 1e6, -1e6, 6.1e-5, 5.96e-8, 2.98e-8, 1e-9, 1.0009765625, 1.00048828125,
+                             2049, 2051, .infinity, -.infinity, 3.14159, -2.71828]
+        var out = [UInt16](repeating: 0, count: edge.count)
+        floatToHalf(edge, &out, count: edge.count)
+        for (x, h) in zip(edge, out) { #expect(h == Float16(x).bitPattern, "\(x)") }
+    }
+
     @Test func parallelForCoversEveryIndexOnce() {
         for threads in [1, 2, 3, 7] {
             for n in [0, 1, 5, 64, 1000] {

@@ -17,7 +17,7 @@ private struct LogitsFixture: Decodable {
     func logitsMatchTransformers(_ name: String) throws {
         let fixture = try Fixtures.json(LogitsFixture.self, "tiny/\(name).logits.json")
         let model = try loadArchitecture(GGUFFile(path: Fixtures.url("tiny/\(name).gguf").path))
-        let cache = model.makeCache(capacity: 64)
+        let cache = model.makeCache(capacity: 64, half: false)  // exact against the f32 reference
         let logits = try model.forward(fixture.tokens, cache: cache, allPositions: true, pool: ThreadPool(threads: 2))
         let v = model.vocabularySize
         #expect(logits.count == fixture.tokens.count * v)
@@ -111,7 +111,8 @@ private struct LogitsFixture: Decodable {
     func folderLogitsMatchTransformers(_ name: String) throws {
         let fixture = try Fixtures.json(LogitsFixture.self, "tiny/\(name).logits.json")
         let model = try loadArchitecture(HuggingFaceFolder(path: Fixtures.url("tiny/hf-\(name)").path))
-        let logits = try model.forward(fixture.tokens, cache: model.makeCache(capacity: 64), allPositions: true, pool: ThreadPool(threads: 2))
+        let logits = try model.forward(fixture.tokens, cache: model.makeCache(capacity: 64, half: false), allPositions: true,
+                                       pool: ThreadPool(threads: 2))
         var worst: Float = 0
         for (p, expected) in fixture.logits.enumerated() {
             for i in 0..<expected.count { worst = max(worst, abs(logits[p * expected.count + i] - expected[i])) }

@@ -120,23 +120,30 @@ SEEK_AVX2 float seek_dot_f16(const uint16_t *w, const float *x, int n) {
     return sum;
 }
 
+/// Eight cached numbers at element i of a row: f32, or f16 (HALF) widened by F16C.
+static inline __attribute__((always_inline, target("avx2,fma,f16c"))) __m256 seek_load8(const void *p, size_t i, const int HALF) {
+    return HALF ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i))) : _mm256_loadu_ps((const float *)p + i);
+}
+
 /// One query head's attention over `n` cached positions (causal softmax already decided by
 /// n): scores[p] = scale · q·K[p] over `hd` values, softmax over p (expf), out = Σ_p scores[p]
-/// · V[p] over `vd` values. K and V rows are `stride` floats apart; hd and vd are multiples of
-/// 8. (MLA's absorbed attention has K = [latent, rope key] and V = the latent: vd < hd.)
-/// `scores` holds n floats of scratch and ends up with the attention weights.
-SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
-                                int vd, float scale, float *scores, float *out) {
+/// · V[p] over `vd` values. K and V rows are `stride` numbers apart (f32, or f16 when HALF);
+/// hd and vd are multiples of 8. (MLA's absorbed attention has K = [latent, rope key] and
+/// V = the latent: vd < hd.) `scores` holds n floats of scratch and ends up with the
+/// attention weights.
+static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_attend(
+    const float *q, const void *keys, const void *values, size_t stride, int n, int hd, int vd, float scale, float *scores,
+    float *out, const int HALF) {
     float m = -INFINITY;
     for (int p = 0; p < n; p++) {
-        const float *k = keys + (size_t)p * stride;
+        const size_t k = (size_t)p * stride;
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
         int i = 0;
         for (; i + 16 <= hd; i += 16) {
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(k + i + 8), a1);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), seek_load8(keys, k + i, HALF), a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), seek_load8(keys, k + i + 8, HALF), a1);
         }
-        for (; i < hd; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), a0);
+        for (; i < hd; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), seek_load8(keys, k + i, HALF), a0);
         const float sc = seek_hsum(_mm256_add_ps(a0, a1)) * scale;
         scores[p] = sc;
         if (sc > m) m = sc;
@@ -156,15 +163,15 @@ SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *
         __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
         for (int p = 0; p < n; p++) {
             const __m256 sp = _mm256_set1_ps(scores[p]);
-            const float *v = values + (size_t)p * stride + i0;
-            o0 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v), o0);
-            o1 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 8), o1);
-            o2 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 16), o2);
-            o3 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 24), o3);
-            o4 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 32), o4);
-            o5 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 40), o5);
-            o6 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 48), o6);
-            o7 = _mm256_fmadd_ps(sp, _mm256_loadu_ps(v + 56), o7);
+            const size_t v = (size_t)p * stride + i0;
+            o0 = _mm256_fmadd_ps(sp, seek_load8(values, v, HALF), o0);
+            o1 = _mm256_fmadd_ps(sp, seek_load8(values, v + 8, HALF), o1);
+            o2 = _mm256_fmadd_ps(sp, seek_load8(values, v + 16, HALF), o2);
+            o3 = _mm256_fmadd_ps(sp, seek_load8(values, v + 24, HALF), o3);
+            o4 = _mm256_fmadd_ps(sp, seek_load8(values, v + 32, HALF), o4);
+            o5 = _mm256_fmadd_ps(sp, seek_load8(values, v + 40, HALF), o5);
+            o6 = _mm256_fmadd_ps(sp, seek_load8(values, v + 48, HALF), o6);
+            o7 = _mm256_fmadd_ps(sp, seek_load8(values, v + 56, HALF), o7);
         }
         _mm256_storeu_ps(out + i0, o0);
         _mm256_storeu_ps(out + i0 + 8, o1);
@@ -177,9 +184,29 @@ SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *
     }
     for (; i0 < vd; i0 += 8) {
         __m256 o = _mm256_setzero_ps();
-        for (int p = 0; p < n; p++) o = _mm256_fmadd_ps(_mm256_set1_ps(scores[p]), _mm256_loadu_ps(values + (size_t)p * stride + i0), o);
+        for (int p = 0; p < n; p++) o = _mm256_fmadd_ps(_mm256_set1_ps(scores[p]), seek_load8(values, (size_t)p * stride + i0, HALF), o);
         _mm256_storeu_ps(out + i0, o);
     }
+}
+
+/// seek_attend over f32 rows.
+SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
+                                int vd, float scale, float *scores, float *out) {
+    seek_attend(q, keys, values, stride, n, hd, vd, scale, scores, out, 0);
+}
+
+/// seek_attend over f16 rows (an f16 KV cache).
+SEEK_AVX2 void seek_attend_head_f16(const float *q, const uint16_t *keys, const uint16_t *values, size_t stride, int n,
+                                    int hd, int vd, float scale, float *scores, float *out) {
+    seek_attend(q, keys, values, stride, n, hd, vd, scale, scores, out, 1);
+}
+
+/// n floats to f16 (round to nearest even, as F16C does).
+SEEK_AVX2 void seek_float_to_half(const float *x, uint16_t *y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < n; i++) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
 
 /// y[i] += a·x[i] for n values.
@@ -561,6 +588,9 @@ static inline float seek_dot_f32(const float *a, const float *b, int n) { return
 static inline void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
                                     int vd, float scale, float *scores, float *out) {}
 static inline void seek_axpy(float a, const float *x, float *y, int n) {}
+static inline void seek_attend_head_f16(const float *q, const uint16_t *keys, const uint16_t *values, size_t stride, int n,
+                                        int hd, int vd, float scale, float *scores, float *out) {}
+static inline void seek_float_to_half(const float *x, uint16_t *y, int n) {}
 static inline float seek_dot_f16(const uint16_t *w, const float *x, int n) { return 0; }
 
 #endif

@@ -417,7 +417,8 @@ public final class DeepseekV2: Architecture {
     }
 
     /// The latent and RoPE key per token; V3.2 also keeps the indexer's key in the value slot.
-    public func makeCache(capacity: Int) -> KVCache {
+    /// Always f32 (`half` is not used yet: the absorbed attention reads the latent as f32).
+    public func makeCache(capacity: Int, half: Bool) -> KVCache {
         KVCache(layers: config.layers, kvDim: config.kvLoraRank + config.ropeDim, valueDim: config.indexer?.headDim ?? 0, capacity: capacity)
     }
 
@@ -463,7 +464,7 @@ public final class DeepseekV2: Architecture {
                 matmul(qB, qa, tokens: T, q, pool: pool)
             }
             // The latent and RoPE key are appended to each sequence's cache.
-            let latentRows = batch.map { $0.cache.keys[li] }
+            let latentRows = batch.map { $0.cache.keys(li) }
             for t in 0..<T {
                 let row = kv + t * latent
                 let cs = ropeTable + t * dr
@@ -476,7 +477,7 @@ public final class DeepseekV2: Architecture {
             // V3.2: the indexer picks, per query, the keys MLA may attend to.
             var selections: [[Int]]?
             if let ix = layer.indexer, let cfg = c.indexer {
-                selections = indexerSelect(ix, cfg, qa: qa, xn: xn, layout: L, caches: batch.map { $0.cache.values[li] },
+                selections = indexerSelect(ix, cfg, qa: qa, xn: xn, layout: L, caches: batch.map { $0.cache.values(li) },
                                            ropeTable: ropeTable, ws: &ws, pool: pool)
             }
             // Absorbed attention, one (row, head) per item, against the row's own sequence.

@@ -205,8 +205,8 @@ public final class DecoderTransformer: Sendable {
 
     public var tiedEmbeddings: Bool { output.name == embedding.name }
 
-    public func makeCache(capacity: Int) -> KVCache {
-        KVCache(layers: config.layers, kvDim: config.kvDim, capacity: capacity)
+    public func makeCache(capacity: Int, half: Bool = KVCache.halfByDefault) -> KVCache {
+        KVCache(layers: config.layers, kvDim: config.kvDim, capacity: capacity, half: half)
     }
 
     public func forward(_ batch: [BatchSegment], scratch: ForwardScratch, pool: ThreadPool) throws -> [[Float]] {
@@ -249,11 +249,19 @@ public final class DecoderTransformer: Sendable {
                 for h in 0..<c.heads { c.rope.apply(q + t * c.qDim + h * hd, table: cs) }
                 for h in 0..<c.kvHeads { c.rope.apply(k + t * c.kvDim + h * hd, table: cs) }
             }
-            let keyRows = batch.map { $0.cache.keys[li] }, valueRows = batch.map { $0.cache.values[li] }
+            // Each sequence's new keys and values join its cache (as f16 or f32, as it keeps them).
+            let halves = batch.map { $0.cache.half }
+            let keyRows = batch.map { $0.cache.half ? UnsafeRawPointer($0.cache.halfKeys(li)) : UnsafeRawPointer($0.cache.keys(li)) }
+            let valueRows = batch.map { $0.cache.half ? UnsafeRawPointer($0.cache.halfValues(li)) : UnsafeRawPointer($0.cache.values(li)) }
             for (s, seg) in batch.enumerated() {
-                let p0 = seg.cache.count, r0 = L.start[s], n = seg.tokens.count
-                (keyRows[s] + p0 * c.kvDim).update(from: k + r0 * c.kvDim, count: n * c.kvDim)
-                (valueRows[s] + p0 * c.kvDim).update(from: v + r0 * c.kvDim, count: n * c.kvDim)
+                let cache = seg.cache, p0 = cache.count, r0 = L.start[s], n = seg.tokens.count
+                if cache.half {
+                    floatToHalf(k + r0 * c.kvDim, cache.halfKeys(li) + p0 * c.kvDim, count: n * c.kvDim)
+                    floatToHalf(v + r0 * c.kvDim, cache.halfValues(li) + p0 * c.kvDim, count: n * c.kvDim)
+                } else {
+                    (cache.keys(li) + p0 * c.kvDim).update(from: k + r0 * c.kvDim, count: n * c.kvDim)
+                    (cache.values(li) + p0 * c.kvDim).update(from: v + r0 * c.kvDim, count: n * c.kvDim)
+                }
             }
 
             // Causal attention: a row at position p sees positions 0...p of its own sequence.
@@ -263,12 +271,19 @@ public final class DecoderTransformer: Sendable {
                 let s = buf.baseAddress!  // (positions) scores of one query
                 for item in range {
                     let t = item / c.heads, h = item % c.heads
-                    let keys = keyRows[segmentOf[t]], values = valueRows[segmentOf[t]]
+                    let seg = segmentOf[t], keys = keyRows[seg], values = valueRows[seg]
                     let kvh = h / group
                     let qh = q + t * c.qDim + h * hd
                     let n = positionOf[t] + 1
-                    attendHead(qh, keys: keys + kvh * hd, values: values + kvh * hd, stride: c.kvDim, count: n, headSize: hd,
-                               scale: scale, scores: s, out: att + t * c.qDim + h * hd)
+                    if halves[seg] {
+                        attendHeadHalf(qh, keys: keys.assumingMemoryBound(to: UInt16.self) + kvh * hd,
+                                       values: values.assumingMemoryBound(to: UInt16.self) + kvh * hd, stride: c.kvDim,
+                                       count: n, headSize: hd, scale: scale, scores: s, out: att + t * c.qDim + h * hd)
+                    } else {
+                        attendHead(qh, keys: keys.assumingMemoryBound(to: Float.self) + kvh * hd,
+                                   values: values.assumingMemoryBound(to: Float.self) + kvh * hd, stride: c.kvDim, count: n,
+                                   headSize: hd, scale: scale, scores: s, out: att + t * c.qDim + h * hd)
+                    }
                 }
               }
             }
@@ -320,7 +335,7 @@ extension DecoderArchitecture {
     public var vocabularySize: Int { model.config.vocabularySize }
     public var trainedContextLength: Int { model.config.contextLength }
     public var summary: [(String, String)] { model.summary }
-    public func makeCache(capacity: Int) -> KVCache { model.makeCache(capacity: capacity) }
+    public func makeCache(capacity: Int, half: Bool) -> KVCache { model.makeCache(capacity: capacity, half: half) }
     public func forward(_ batch: [BatchSegment], scratch: ForwardScratch, pool: ThreadPool) throws -> [[Float]] {
         try model.forward(batch, scratch: scratch, pool: pool)
     }
