@@ -256,8 +256,8 @@ struct DeepseekLayer {
     let qB: WeightMatrix?               // (H*(dn+dr), r_q)
     let kvA: WeightMatrix               // (r_kv + dr, hidden)
     let kvANorm: [Float]
-    /// kv_b_proj as floats, (H*(dn+dv), r_kv) row-major: per head dn key rows then dv value rows.
-    let kvB: [Float]
+    /// kv_b_proj as the file keeps it (mapped, never copied to floats).
+    let kvB: KVUpProjection
     let oProj: WeightMatrix             // (hidden, H*dv)
     let postNorm: [Float]
     let dense: FeedForward?
@@ -265,6 +265,35 @@ struct DeepseekLayer {
     let routerBias: [Float]?
     let experts: [FeedForward]
     let shared: FeedForward?
+}
+
+/// MLA's up-projection from the latent (kv_b_proj), as the file has it: one matrix with, per
+/// head, dn key rows then dv value rows, r_kv wide (Hugging Face, older GGUF converters), or
+/// split per head into k_b (r_kv, dn) — the key part already transposed — and v_b (dv, r_kv)
+/// (newer converters). The absorbed attention needs W_UKᵀ·q_nope and W_UV·o_latent per head:
+/// with the split form both are plain matrix products (integer kernels); with one matrix the
+/// value part is a view of its rows and the key part is decoded one head at a time.
+enum KVUpProjection {
+    case combined(WeightMatrix)
+    case split(keys: [WeightMatrix], values: [WeightMatrix])
+
+    /// As floats in the one-matrix layout (per head dn key rows then dv value rows, r_kv
+    /// wide), for tests comparing the two forms.
+    func dequantized(heads H: Int, nope dn: Int, value dv: Int, rank rkv: Int) -> [Float] {
+        switch self {
+        case .combined(let m):
+            return m.dequantizedAll()
+        case .split(let keys, let values):
+            var all = [Float](repeating: 0, count: H * (dn + dv) * rkv)
+            for h in 0..<H {
+                let k = keys[h].dequantizedAll(), v = values[h].dequantizedAll()  // (r_kv, dn), (dv, r_kv)
+                let base = h * (dn + dv) * rkv
+                for j in 0..<rkv { for i in 0..<dn { all[base + i * rkv + j] = k[j * dn + i] } }
+                for x in 0..<(dv * rkv) { all[base + dn * rkv + x] = v[x] }
+            }
+            return all
+        }
+    }
 }
 
 public final class DeepseekV2: Architecture {
@@ -296,20 +325,12 @@ public final class DeepseekV2: Architecture {
                             up: try w.matrix(b + "ffn_up\(suffix).weight", rows: width, cols: c.hiddenSize),
                             down: try w.matrix(b + "ffn_down\(suffix).weight", rows: c.hiddenSize, cols: width))
             }
-            // kv_b in the reference layout: per head dn key rows then dv value rows, r_kv wide.
-            var kvB: [Float]
+            let kvB: KVUpProjection
             if w.has(b + "attn_kv_b.weight") {
-                kvB = try w.matrix(b + "attn_kv_b.weight", rows: H * (dn + dv), cols: rkv).dequantizedAll()
+                kvB = .combined(try w.matrix(b + "attn_kv_b.weight", rows: H * (dn + dv), cols: rkv))
             } else {
-                let kB = try w.expertMatrices(b + "attn_k_b.weight", count: H, rows: rkv, cols: dn)   // per head (r_kv, dn)
-                let vB = try w.expertMatrices(b + "attn_v_b.weight", count: H, rows: dv, cols: rkv)   // per head (dv, r_kv)
-                kvB = [Float](repeating: 0, count: H * (dn + dv) * rkv)
-                for h in 0..<H {
-                    let k = kB[h].dequantizedAll(), v = vB[h].dequantizedAll()
-                    let base = h * (dn + dv) * rkv
-                    for j in 0..<rkv { for i in 0..<dn { kvB[base + i * rkv + j] = k[j * dn + i] } }
-                    for x in 0..<(dv * rkv) { kvB[base + dn * rkv + x] = v[x] }
-                }
+                kvB = .split(keys: try w.expertMatrices(b + "attn_k_b.weight", count: H, rows: rkv, cols: dn),    // per head (r_kv, dn)
+                             values: try w.expertMatrices(b + "attn_v_b.weight", count: H, rows: dv, cols: rkv))  // per head (dv, r_kv)
             }
             let moe = c.isMoE(i)
             var experts: [FeedForward] = []
@@ -376,7 +397,7 @@ public final class DeepseekV2: Architecture {
                 qB: try c.qLoraRank.map { try w.matrix(a + "q_b_proj.weight", rows: H * c.qHeadDim, cols: $0) },
                 kvA: try w.matrix(a + "kv_a_proj_with_mqa.weight", rows: c.kvLoraRank + c.ropeDim, cols: c.hiddenSize),
                 kvANorm: try w.vector(a + "kv_a_layernorm.weight", count: c.kvLoraRank),
-                kvB: try w.matrix(a + "kv_b_proj.weight", rows: H * (c.nopeDim + c.valueDim), cols: c.kvLoraRank).dequantizedAll(),
+                kvB: .combined(try w.matrix(a + "kv_b_proj.weight", rows: H * (c.nopeDim + c.valueDim), cols: c.kvLoraRank)),
                 oProj: try w.matrix(a + "o_proj.weight", rows: c.hiddenSize, cols: H * c.valueDim),
                 postNorm: try w.vector(p + "post_attention_layernorm.weight", count: c.hiddenSize),
                 dense: moe ? nil : try ffn(p + "mlp.", c.intermediateSize),
@@ -480,44 +501,43 @@ public final class DeepseekV2: Architecture {
                 selections = indexerSelect(ix, cfg, qa: qa, xn: xn, layout: L, caches: batch.map { $0.cache.values(li) },
                                            ropeTable: ropeTable, ws: &ws, pool: pool)
             }
-            // Absorbed attention, one (row, head) per item, against the row's own sequence.
-            let kvB = layer.kvB
+            // Absorbed attention. 1: every (row, head)'s query in latent space, [W_UKᵀ·q_nope, q_rope].
+            let qLat = ws.buffer("mla.qlat", T * H * latent)    // (T, H, r_kv + dr)
+            absorbQueries(layer.kvB, q, tokens: T, into: qLat, ws: &ws, pool: pool)
+            // 2: one (row, head) per item against the row's own sequence; the output in latent
+            // space, head-major for step 3.
+            let oLat = ws.buffer("mla.olat", H * T * rkv)       // (H, T, r_kv)
             let scale = c.softmaxScale
-            kvB.withUnsafeBufferPointer { wb in
-                let w = wb.baseAddress!
-                pool.parallelFor(T * H) { range in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: L.longest + 2 * rkv + dr) { buf in
-                        let scores = buf.baseAddress!
-                        let qLat = scores + L.longest             // [q_lat (r_kv), q_rope (dr)]: one query against the cached rows
-                        let oLat = qLat + rkv + dr
-                        for item in range {
-                            let t = item / H, h = item % H
-                            let cacheRows = latentRows[segmentOf[t]]
-                            let qh = q + t * qDim + h * c.qHeadDim
-                            let wK = w + h * (dn + dv) * rkv          // (dn, r_kv)
-                            let wV = wK + dn * rkv                    // (dv, r_kv)
-                            // q_lat = W_UK^T q_nope
-                            qLat.initialize(repeating: 0, count: rkv)
-                            for i in 0..<dn { axpy(qh[i], wK + i * rkv, qLat, count: rkv) }
-                            if let keys = selections?[t] {  // the V3.2 indexer's chosen keys
-                                let n = keys.count
-                                for k in 0..<n {
-                                    let row = cacheRows + keys[k] * latent
-                                    scores[k] = (dotF32(qLat, row, rkv) + dotF32(qh + dn, row + rkv, dr)) * scale
-                                }
-                                softmax(scores, count: n)
-                                oLat.initialize(repeating: 0, count: rkv)
-                                for k in 0..<n { axpy(scores[k], cacheRows + keys[k] * latent, oLat, count: rkv) }
-                            } else {  // every causal key: cached rows are [latent, rope key], values the latent
-                                (qLat + rkv).update(from: qh + dn, count: dr)
-                                attendHead(qLat, keys: cacheRows, values: cacheRows, stride: latent, count: positionOf[t] + 1,
-                                           headSize: rkv + dr, valueSize: rkv, scale: scale, scores: scores, out: oLat)
+            pool.parallelFor(T * H) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: L.longest) { buf in
+                    let scores = buf.baseAddress!
+                    for item in range {
+                        let t = item / H, h = item % H
+                        let cacheRows = latentRows[segmentOf[t]]
+                        let ql = qLat + item * latent
+                        let ol = oLat + (h * T + t) * rkv
+                        if let keys = selections?[t] {  // the V3.2 indexer's chosen keys
+                            let n = keys.count
+                            for k in 0..<n {
+                                let row = cacheRows + keys[k] * latent
+                                scores[k] = (dotF32(ql, row, rkv) + dotF32(ql + rkv, row + rkv, dr)) * scale
                             }
-                            let o = att + t * H * dv + h * dv
-                            for j in 0..<dv { o[j] = dotF32(wV + j * rkv, oLat, rkv) }
+                            softmax(scores, count: n)
+                            ol.initialize(repeating: 0, count: rkv)
+                            for k in 0..<n { axpy(scores[k], cacheRows + keys[k] * latent, ol, count: rkv) }
+                        } else {  // every causal key: cached rows are [latent, rope key], values the latent
+                            attendHead(ql, keys: cacheRows, values: cacheRows, stride: latent, count: positionOf[t] + 1,
+                                       headSize: rkv + dr, valueSize: rkv, scale: scale, scores: scores, out: ol)
                         }
                     }
                 }
+            }
+            // 3: each head's output, W_UV·o_latent, for all rows in one dispatch.
+            let oHead = ws.buffer("mla.ohead", H * T * dv)      // (H, T, dv)
+            matmul((0..<H).map { h in MatmulJob(valueProjection(layer.kvB, head: h), oLat + h * T * rkv, tokens: T, oHead + h * T * dv) },
+                   pool: pool)
+            for t in 0..<T {
+                for h in 0..<H { (att + t * H * dv + h * dv).update(from: oHead + (h * T + t) * dv, count: dv) }
             }
             matmul(layer.oProj, att, tokens: T, proj, pool: pool)
             addInPlace(x, proj, count: T * d)
@@ -533,6 +553,57 @@ public final class DeepseekV2: Architecture {
         for seg in batch { seg.cache.count += seg.tokens.count }
 
         return batchLogits(x, scratch: xn, layout: L, batch: batch, width: d, norm: finalNorm, eps: c.rmsEps, head: lmHead, pool: pool)
+    }
+
+    /// Head h's W_UV (dv rows of r_kv), a view of the file's rows.
+    private func valueProjection(_ kvB: KVUpProjection, head h: Int) -> WeightMatrix {
+        let c = config
+        switch kvB {
+        case .split(_, let values):
+            return values[h]
+        case .combined(let m):
+            return WeightMatrix(name: "\(m.name)[v \(h)]", type: m.type, rows: c.valueDim, cols: c.kvLoraRank,
+                                data: m.row(h * (c.nopeDim + c.valueDim) + c.nopeDim))
+        }
+    }
+
+    /// Every (row, head)'s query in latent space: out[(t·H + h)·(r_kv + dr)...] = [W_UK[h]ᵀ·q_nope, q_rope].
+    /// Split kv_b: k_b[h] is W_UK[h]ᵀ, so one matrix product per head (all heads in one
+    /// dispatch, their queries gathered first). One kv_b: head h's dn key rows are decoded into
+    /// per-thread scratch once and combined for every row (no float copy of the weights kept).
+    private func absorbQueries(_ kvB: KVUpProjection, _ q: UnsafeMutablePointer<Float>, tokens T: Int,
+                               into out: UnsafeMutablePointer<Float>, ws: inout Workspace, pool: ThreadPool) {
+        let c = config
+        let H = c.heads, dn = c.nopeDim, dr = c.ropeDim, rkv = c.kvLoraRank, qh = c.qHeadDim, latent = rkv + dr
+        switch kvB {
+        case .split(let keys, _):
+            let nope = ws.buffer("mla.qnope", H * T * dn)   // (H, T, dn)
+            let lat = ws.buffer("mla.qlat.h", H * T * rkv)  // (H, T, r_kv)
+            for t in 0..<T {
+                for h in 0..<H { (nope + (h * T + t) * dn).update(from: q + t * H * qh + h * qh, count: dn) }
+            }
+            matmul((0..<H).map { h in MatmulJob(keys[h], nope + h * T * dn, tokens: T, lat + h * T * rkv) }, pool: pool)
+            for t in 0..<T {
+                for h in 0..<H { (out + (t * H + h) * latent).update(from: lat + (h * T + t) * rkv, count: rkv) }
+            }
+        case .combined(let m):
+            pool.parallelFor(H) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: dn * rkv) { buf in
+                    let wK = buf.baseAddress!  // (dn, r_kv): head h's key rows
+                    for h in range {
+                        for i in 0..<dn { m.dequantize(row: h * (dn + c.valueDim) + i, into: wK + i * rkv) }
+                        for t in 0..<T {
+                            let dst = out + (t * H + h) * latent, qn = q + t * H * qh + h * qh
+                            dst.initialize(repeating: 0, count: rkv)
+                            for i in 0..<dn { axpy(qn[i], wK + i * rkv, dst, count: rkv) }
+                        }
+                    }
+                }
+            }
+        }
+        for t in 0..<T {
+            for h in 0..<H { (out + (t * H + h) * latent + rkv).update(from: q + t * H * qh + h * qh + dn, count: dr) }
+        }
     }
 
     /// DSA indexer: `score[t,s] = sum_h w[t,h]·n^-1/2 · relu(qI[t,h]·kI[s] · d^-1/2)` over the
