@@ -35,11 +35,30 @@ extension Architecture {
 extension Architecture {
     /// Runs `tokens` at positions `cache.count ..< cache.count + tokens.count`, appends
     /// their keys/values to `cache`, and returns logits: `[tokens.count × vocab]` when
-    /// `allPositions`, else the last position's `[vocab]`. The one-segment batch.
+    /// `allPositions`, else the last position's `[vocab]`. The one-segment batch, in passes
+    /// of at most `oneSegmentChunk` tokens: scratch memory grows with the rows of a pass (a
+    /// 512-token prompt through a MoE model needed ~100 MiB of it in one pass), while the
+    /// speed of a pass hardly changes past a few hundred rows (each weight block is decoded
+    /// once per 32 rows).
     public func forward(_ tokens: [Int32], cache: KVCache, allPositions: Bool, pool: ThreadPool) throws -> [Float] {
-        try forward([BatchSegment(cache: cache, tokens: tokens, logits: allPositions ? .all : .last)],
-                    scratch: cache.scratch, pool: pool)[0]
+        let chunk = oneSegmentChunk
+        guard tokens.count > chunk else {
+            return try forward([BatchSegment(cache: cache, tokens: tokens, logits: allPositions ? .all : .last)],
+                               scratch: cache.scratch, pool: pool)[0]
+        }
+        var logits: [Float] = []
+        for start in stride(from: 0, to: tokens.count, by: chunk) {
+            let end = min(start + chunk, tokens.count)
+            let part = Array(tokens[start..<end])
+            let want: BatchSegment.Logits = allPositions ? .all : (end == tokens.count ? .last : .none)
+            let out = try forward([BatchSegment(cache: cache, tokens: part, logits: want)], scratch: cache.scratch, pool: pool)[0]
+            if allPositions { logits += out } else if end == tokens.count { logits = out }
+        }
+        return logits
     }
+
+    /// The most tokens of one sequence in one forward pass (see `forward(_:cache:allPositions:pool:)`).
+    public var oneSegmentChunk: Int { 256 }
 
     public static var huggingFaceModelTypes: [String] { [] }
 
