@@ -96,6 +96,24 @@ public func attendHead(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, va
     }
 }
 
+/// `queries` queries (rows `queryStride` floats apart) attending to the same cached rows, as
+/// all of a token's heads do in MLA's absorbed attention: out row i (`outStride` apart) is
+/// what `attendHead` gives query i. AVX2 meets each key and value row with four queries at a
+/// time (read once per four heads); elsewhere, `attendHeadReference` per query. `scores` is
+/// scratch for `queries × count` floats.
+public func attendShared(_ q: UnsafePointer<Float>, queryStride: Int, queries nq: Int, keys: UnsafePointer<Float>,
+                         values: UnsafePointer<Float>, stride: Int, count n: Int, headSize hd: Int, valueSize vd: Int,
+                         scale: Float, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, outStride: Int) {
+    if KernelSettings.hasAVX2 && hd % 8 == 0 && vd % 8 == 0 {
+        seek_attend_shared(q, queryStride, Int32(nq), keys, values, stride, Int32(n), Int32(hd), Int32(vd), scale, scores, out, outStride)
+    } else {
+        for i in 0..<nq {
+            attendHeadReference(q + i * queryStride, keys: keys, values: values, stride: stride, count: n, headSize: hd,
+                                valueSize: vd, scale: scale, scores: scores + i * n, out: out + i * outStride)
+        }
+    }
+}
+
 /// `attendHead` over an f16 KV cache: K and V rows are f16 bits, `stride` numbers apart.
 /// F16C/AVX2 where the CPU has it, else the reference (rows widened to f32 first).
 public func attendHeadHalf(_ q: UnsafePointer<Float>, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>, stride: Int,

@@ -157,6 +157,29 @@ import SeekTestSupport
         for p in 0..<n { #expect(abs(s1[p] - s2[p]) <= 1e-6) }
     }
 
+    /// Several queries over the same rows (MLA's heads over the shared latent) give what each
+    /// query gets alone from the reference, for 1-6 queries (blocks of four and a remainder),
+    /// one or many rows (odd counts: the kernel takes two rows at a time) and a value size
+    /// that is not a multiple of sixteen.
+    @Test(arguments: [(1, 1), (3, 2), (4, 7), (5, 300), (6, 33)])
+    func attendSharedMatchesReferencePerQuery(queries nq: Int, count n: Int) {
+        let hd = 72, vd = 56, stride = 80, queryStride = 75, outStride = 61
+        var rng = SplitMix(seed: UInt64(nq * 1000 + n))
+        let q = (0..<(nq * queryStride)).map { _ in rng.nextFloat() * 2 - 1 }
+        let rows = (0..<(n * stride)).map { _ in rng.nextFloat() * 2 - 1 }
+        var out = [Float](repeating: .nan, count: nq * outStride), scores = [Float](repeating: 0, count: nq * n)
+        attendShared(q, queryStride: queryStride, queries: nq, keys: rows, values: rows, stride: stride, count: n, headSize: hd,
+                     valueSize: vd, scale: 0.1, scores: &scores, out: &out, outStride: outStride)
+        for i in 0..<nq {
+            var one = [Float](repeating: 0, count: vd), s = [Float](repeating: 0, count: n)
+            q.withUnsafeBufferPointer { qp in
+                attendHeadReference(qp.baseAddress! + i * queryStride, keys: rows, values: rows, stride: stride, count: n, headSize: hd,
+                                    valueSize: vd, scale: 0.1, scores: &s, out: &one)
+            }
+            for j in 0..<vd { #expect(abs(out[i * outStride + j] - one[j]) <= 1e-5, "query \(i) value \(j)") }
+        }
+    }
+
     @Test func floatToHalfRoundsLikeFloat16() {
         let edge: [Float] = [0, -0.0, 1, -1, 65504, 65520, 1e6, -1e6, 6.1e-5, 5.96e-8, 2.98e-8, 1e-9, 1.0009765625, 1.00048828125,
                              2049, 2051, .infinity, -.infinity, 3.14159, -2.71828]

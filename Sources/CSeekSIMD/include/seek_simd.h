@@ -38,6 +38,10 @@ static inline int seek_cpu_has_avx2(void) {
 }
 
 #define SEEK_AVX2 static inline __attribute__((target("avx2,fma,f16c")))
+/// Fully unrolls the small fixed loops over rows and blocks, so their vectors stay in
+/// registers: Swift's optimizer, which compiles this header for the Swift modules, does not
+/// unroll them by itself the way clang -O2 does (measured: 8-row Q8_0 at 26 instead of 48 G/s).
+#define SEEK_UNROLL _Pragma("clang loop unroll(full)")
 
 SEEK_AVX2 float seek_half_to_float(const uint8_t *p) {
     uint16_t h;
@@ -189,6 +193,79 @@ static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_
     }
 }
 
+/// `nq` queries (rows `qstride` floats apart) attending to the same `n` cached f32 rows, as
+/// all of a token's heads do in MLA's absorbed attention (every head reads the shared latent):
+/// out row i (`ostride` floats apart) = Σ_p softmax_p(scale · q_i·K[p]) · V[p]. The same
+/// arithmetic per query as seek_attend, but each key row is met by four queries and two keys
+/// at a time (eight accumulators) and each value row by four queries, so the rows are read
+/// from cache once per four heads instead of once per head. `scores` holds nq × n floats.
+SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const float *keys, const float *values, size_t stride,
+                                  int n, int hd, int vd, float scale, float *scores, float *out, size_t ostride) {
+    for (int i0 = 0; i0 < nq; i0 += 4) {
+        const int qn = nq - i0 < 4 ? nq - i0 : 4;
+        // Queries past qn repeat the first (their results are not kept).
+        const float *qs[4];
+        for (int i = 0; i < 4; i++) qs[i] = q + (size_t)(i0 + (i < qn ? i : 0)) * qstride;
+        float *sc = scores + (size_t)i0 * n;
+        for (int p = 0; p < n; p += 2) {
+            const int two = p + 1 < n;
+            const float *k0 = keys + (size_t)p * stride, *k1 = two ? k0 + stride : k0;
+            __m256 a0[4], a1[4];
+            for (int i = 0; i < 4; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+            for (int c = 0; c < hd; c += 8) {
+                const __m256 kv0 = _mm256_loadu_ps(k0 + c), kv1 = _mm256_loadu_ps(k1 + c);
+                SEEK_UNROLL
+                for (int i = 0; i < 4; i++) {
+                    const __m256 qv = _mm256_loadu_ps(qs[i] + c);
+                    a0[i] = _mm256_fmadd_ps(qv, kv0, a0[i]);
+                    a1[i] = _mm256_fmadd_ps(qv, kv1, a1[i]);
+                }
+            }
+            for (int i = 0; i < qn; i++) {
+                sc[(size_t)i * n + p] = seek_hsum(a0[i]) * scale;
+                if (two) sc[(size_t)i * n + p + 1] = seek_hsum(a1[i]) * scale;
+            }
+        }
+        for (int i = 0; i < qn; i++) {
+            float *si = sc + (size_t)i * n;
+            float m = -INFINITY;
+            for (int p = 0; p < n; p++) if (si[p] > m) m = si[p];
+            float sum = 0;
+            for (int p = 0; p < n; p++) {
+                const float e = expf(si[p] - m);
+                si[p] = e;
+                sum += e;
+            }
+            const float inv = 1.0f / sum;
+            for (int p = 0; p < n; p++) si[p] *= inv;
+        }
+        // Σ scores·V, sixteen output values of four queries at a time (queries past qn read the
+        // first one's scores and are not stored).
+        const float *ss[4];
+        for (int i = 0; i < 4; i++) ss[i] = sc + (size_t)(i < qn ? i : 0) * n;
+        for (int c = 0; c < vd; c += 16) {
+            const int wide = c + 16 <= vd;
+            __m256 o0[4], o1[4];
+            for (int i = 0; i < 4; i++) o0[i] = o1[i] = _mm256_setzero_ps();
+            for (int p = 0; p < n; p++) {
+                const float *v = values + (size_t)p * stride + c;
+                const __m256 v0 = _mm256_loadu_ps(v), v1 = wide ? _mm256_loadu_ps(v + 8) : v0;
+                SEEK_UNROLL
+                for (int i = 0; i < 4; i++) {
+                    const __m256 sp = _mm256_broadcast_ss(ss[i] + p);
+                    o0[i] = _mm256_fmadd_ps(sp, v0, o0[i]);
+                    o1[i] = _mm256_fmadd_ps(sp, v1, o1[i]);
+                }
+            }
+            for (int i = 0; i < qn; i++) {
+                float *oi = out + (size_t)(i0 + i) * ostride + c;
+                _mm256_storeu_ps(oi, o0[i]);
+                if (wide) _mm256_storeu_ps(oi + 8, o1[i]);
+            }
+        }
+    }
+}
+
 /// seek_attend over f32 rows.
 SEEK_AVX2 void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
                                 int vd, float scale, float *scores, float *out) {
@@ -228,10 +305,6 @@ enum { SEEK_MAX_BLOCKS = 1024 };
 enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4, SEEK_Q4_K = 5, SEEK_Q6_K = 6 };
 
 #define SEEK_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
-/// Fully unrolls the small fixed loops over rows and blocks, so their vectors stay in
-/// registers: Swift's optimizer, which compiles this header for the Swift modules, does not
-/// unroll them by itself the way clang -O2 does (measured: 8-row Q8_0 at 26 instead of 48 G/s).
-#define SEEK_UNROLL _Pragma("clang loop unroll(full)")
 
 /// The 32 bits of a Q5 block's `qh` as 32 bytes of 0 or 16 (bit i → byte i).
 SEEK_AVX2_INLINE __m256i seek_fifth_bits(const uint8_t *qh) {
@@ -591,6 +664,8 @@ static inline void seek_axpy(float a, const float *x, float *y, int n) {}
 static inline void seek_attend_head_f16(const float *q, const uint16_t *keys, const uint16_t *values, size_t stride, int n,
                                         int hd, int vd, float scale, float *scores, float *out) {}
 static inline void seek_float_to_half(const float *x, uint16_t *y, int n) {}
+static inline void seek_attend_shared(const float *q, size_t qstride, int nq, const float *keys, const float *values, size_t stride,
+                                      int n, int hd, int vd, float scale, float *scores, float *out, size_t ostride) {}
 static inline float seek_dot_f16(const uint16_t *w, const float *x, int n) { return 0; }
 
 #endif

@@ -504,30 +504,35 @@ public final class DeepseekV2: Architecture {
             // Absorbed attention. 1: every (row, head)'s query in latent space, [W_UKᵀ·q_nope, q_rope].
             let qLat = ws.buffer("mla.qlat", T * H * latent)    // (T, H, r_kv + dr)
             absorbQueries(layer.kvB, q, tokens: T, into: qLat, ws: &ws, pool: pool)
-            // 2: one (row, head) per item against the row's own sequence; the output in latent
+            // 2: each row's heads, four per item, against the row's own sequence (the heads
+            // share the latent rows, so one pass over them serves four); the output in latent
             // space, head-major for step 3.
             let oLat = ws.buffer("mla.olat", H * T * rkv)       // (H, T, r_kv)
             let scale = c.softmaxScale
-            pool.parallelFor(T * H) { range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: L.longest) { buf in
+            let blocks = (H + 3) / 4
+            pool.parallelFor(T * blocks) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * L.longest) { buf in
                     let scores = buf.baseAddress!
                     for item in range {
-                        let t = item / H, h = item % H
+                        let t = item / blocks, h0 = 4 * (item % blocks), heads = min(4, H - h0)
                         let cacheRows = latentRows[segmentOf[t]]
-                        let ql = qLat + item * latent
-                        let ol = oLat + (h * T + t) * rkv
                         if let keys = selections?[t] {  // the V3.2 indexer's chosen keys
                             let n = keys.count
-                            for k in 0..<n {
-                                let row = cacheRows + keys[k] * latent
-                                scores[k] = (dotF32(ql, row, rkv) + dotF32(ql + rkv, row + rkv, dr)) * scale
+                            for h in h0..<(h0 + heads) {
+                                let ql = qLat + (t * H + h) * latent, ol = oLat + (h * T + t) * rkv
+                                for k in 0..<n {
+                                    let row = cacheRows + keys[k] * latent
+                                    scores[k] = (dotF32(ql, row, rkv) + dotF32(ql + rkv, row + rkv, dr)) * scale
+                                }
+                                softmax(scores, count: n)
+                                ol.initialize(repeating: 0, count: rkv)
+                                for k in 0..<n { axpy(scores[k], cacheRows + keys[k] * latent, ol, count: rkv) }
                             }
-                            softmax(scores, count: n)
-                            ol.initialize(repeating: 0, count: rkv)
-                            for k in 0..<n { axpy(scores[k], cacheRows + keys[k] * latent, ol, count: rkv) }
                         } else {  // every causal key: cached rows are [latent, rope key], values the latent
-                            attendHead(ql, keys: cacheRows, values: cacheRows, stride: latent, count: positionOf[t] + 1,
-                                       headSize: rkv + dr, valueSize: rkv, scale: scale, scores: scores, out: ol)
+                            attendShared(qLat + (t * H + h0) * latent, queryStride: latent, queries: heads, keys: cacheRows,
+                                         values: cacheRows, stride: latent, count: positionOf[t] + 1, headSize: rkv + dr,
+                                         valueSize: rkv, scale: scale, scores: scores, out: oLat + (h0 * T + t) * rkv,
+                                         outStride: T * rkv)
                         }
                     }
                 }
