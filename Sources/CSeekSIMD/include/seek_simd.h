@@ -124,6 +124,20 @@ SEEK_AVX2 float seek_dot_f16(const uint16_t *w, const float *x, int n) {
     return sum;
 }
 
+/// s[0..n) ← softmax(s) (expf, max subtracted first).
+static inline void seek_softmax(float *s, int n) {
+    float m = -INFINITY;
+    for (int p = 0; p < n; p++) if (s[p] > m) m = s[p];
+    float sum = 0;
+    for (int p = 0; p < n; p++) {
+        const float e = expf(s[p] - m);
+        s[p] = e;
+        sum += e;
+    }
+    const float inv = 1.0f / sum;
+    for (int p = 0; p < n; p++) s[p] *= inv;
+}
+
 /// Eight cached numbers at element i of a row: f32, or f16 (HALF) widened by F16C.
 static inline __attribute__((always_inline, target("avx2,fma,f16c"))) __m256 seek_load8(const void *p, size_t i, const int HALF) {
     return HALF ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i))) : _mm256_loadu_ps((const float *)p + i);
@@ -138,7 +152,6 @@ static inline __attribute__((always_inline, target("avx2,fma,f16c"))) __m256 see
 static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_attend(
     const float *q, const void *keys, const void *values, size_t stride, int n, int hd, int vd, float scale, float *scores,
     float *out, const int HALF) {
-    float m = -INFINITY;
     for (int p = 0; p < n; p++) {
         const size_t k = (size_t)p * stride;
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
@@ -148,18 +161,9 @@ static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_
             a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), seek_load8(keys, k + i + 8, HALF), a1);
         }
         for (; i < hd; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), seek_load8(keys, k + i, HALF), a0);
-        const float sc = seek_hsum(_mm256_add_ps(a0, a1)) * scale;
-        scores[p] = sc;
-        if (sc > m) m = sc;
+        scores[p] = seek_hsum(_mm256_add_ps(a0, a1)) * scale;
     }
-    float sum = 0;
-    for (int p = 0; p < n; p++) {
-        const float e = expf(scores[p] - m);
-        scores[p] = e;
-        sum += e;
-    }
-    const float inv = 1.0f / sum;
-    for (int p = 0; p < n; p++) scores[p] *= inv;
+    seek_softmax(scores, n);
     // out = Σ scores[p]·V[p]: 64 output values at a time in eight named registers (an array
     // of accumulators lived on the stack: 40% of the function), then eight at a time.
     int i0 = 0;
@@ -211,6 +215,7 @@ SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const 
             const int two = p + 1 < n;
             const float *k0 = keys + (size_t)p * stride, *k1 = two ? k0 + stride : k0;
             __m256 a0[4], a1[4];
+            SEEK_UNROLL
             for (int i = 0; i < 4; i++) a0[i] = a1[i] = _mm256_setzero_ps();
             for (int c = 0; c < hd; c += 8) {
                 const __m256 kv0 = _mm256_loadu_ps(k0 + c), kv1 = _mm256_loadu_ps(k1 + c);
@@ -221,24 +226,14 @@ SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const 
                     a1[i] = _mm256_fmadd_ps(qv, kv1, a1[i]);
                 }
             }
-            for (int i = 0; i < qn; i++) {
+            SEEK_UNROLL
+            for (int i = 0; i < 4; i++) {  // (constant indices keep the accumulators in registers)
+                if (i >= qn) continue;
                 sc[(size_t)i * n + p] = seek_hsum(a0[i]) * scale;
                 if (two) sc[(size_t)i * n + p + 1] = seek_hsum(a1[i]) * scale;
             }
         }
-        for (int i = 0; i < qn; i++) {
-            float *si = sc + (size_t)i * n;
-            float m = -INFINITY;
-            for (int p = 0; p < n; p++) if (si[p] > m) m = si[p];
-            float sum = 0;
-            for (int p = 0; p < n; p++) {
-                const float e = expf(si[p] - m);
-                si[p] = e;
-                sum += e;
-            }
-            const float inv = 1.0f / sum;
-            for (int p = 0; p < n; p++) si[p] *= inv;
-        }
+        for (int i = 0; i < qn; i++) seek_softmax(sc + (size_t)i * n, n);
         // Σ scores·V, sixteen output values of four queries at a time (queries past qn read the
         // first one's scores and are not stored).
         const float *ss[4];
@@ -246,6 +241,7 @@ SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const 
         for (int c = 0; c < vd; c += 16) {
             const int wide = c + 16 <= vd;
             __m256 o0[4], o1[4];
+            SEEK_UNROLL
             for (int i = 0; i < 4; i++) o0[i] = o1[i] = _mm256_setzero_ps();
             for (int p = 0; p < n; p++) {
                 const float *v = values + (size_t)p * stride + c;
@@ -257,7 +253,9 @@ SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const 
                     o1[i] = _mm256_fmadd_ps(sp, v1, o1[i]);
                 }
             }
-            for (int i = 0; i < qn; i++) {
+            SEEK_UNROLL
+            for (int i = 0; i < 4; i++) {
+                if (i >= qn) continue;
                 float *oi = out + (size_t)(i0 + i) * ostride + c;
                 _mm256_storeu_ps(oi, o0[i]);
                 if (wide) _mm256_storeu_ps(oi + 8, o1[i]);
