@@ -274,14 +274,29 @@ struct DeepseekLayer {
 /// with the split form both are plain matrix products (integer kernels); with one matrix the
 /// value part is a view of its rows and the key part is decoded one head at a time.
 enum KVUpProjection {
-    case combined(WeightMatrix)
+    /// The one matrix, and each head's W_UV as a view of its rows (made once, at load).
+    case combined(WeightMatrix, values: [WeightMatrix])
     case split(keys: [WeightMatrix], values: [WeightMatrix])
+
+    /// The one-matrix form: per head dn key rows then dv value rows.
+    static func combined(_ m: WeightMatrix, heads H: Int, nope dn: Int, value dv: Int) -> KVUpProjection {
+        .combined(m, values: (0..<H).map { h in
+            WeightMatrix(name: "\(m.name)[v \(h)]", type: m.type, rows: dv, cols: m.cols, data: m.row(h * (dn + dv) + dn))
+        })
+    }
+
+    /// Each head's W_UV (dv rows of r_kv).
+    var values: [WeightMatrix] {
+        switch self {
+        case .combined(_, let values), .split(_, let values): values
+        }
+    }
 
     /// As floats in the one-matrix layout (per head dn key rows then dv value rows, r_kv
     /// wide), for tests comparing the two forms.
     func dequantized(heads H: Int, nope dn: Int, value dv: Int, rank rkv: Int) -> [Float] {
         switch self {
-        case .combined(let m):
+        case .combined(let m, _):
             return m.dequantizedAll()
         case .split(let keys, let values):
             var all = [Float](repeating: 0, count: H * (dn + dv) * rkv)
@@ -327,7 +342,7 @@ public final class DeepseekV2: Architecture {
             }
             let kvB: KVUpProjection
             if w.has(b + "attn_kv_b.weight") {
-                kvB = .combined(try w.matrix(b + "attn_kv_b.weight", rows: H * (dn + dv), cols: rkv))
+                kvB = .combined(try w.matrix(b + "attn_kv_b.weight", rows: H * (dn + dv), cols: rkv), heads: H, nope: dn, value: dv)
             } else {
                 kvB = .split(keys: try w.expertMatrices(b + "attn_k_b.weight", count: H, rows: rkv, cols: dn),    // per head (r_kv, dn)
                              values: try w.expertMatrices(b + "attn_v_b.weight", count: H, rows: dv, cols: rkv))  // per head (dv, r_kv)
@@ -397,7 +412,8 @@ public final class DeepseekV2: Architecture {
                 qB: try c.qLoraRank.map { try w.matrix(a + "q_b_proj.weight", rows: H * c.qHeadDim, cols: $0) },
                 kvA: try w.matrix(a + "kv_a_proj_with_mqa.weight", rows: c.kvLoraRank + c.ropeDim, cols: c.hiddenSize),
                 kvANorm: try w.vector(a + "kv_a_layernorm.weight", count: c.kvLoraRank),
-                kvB: .combined(try w.matrix(a + "kv_b_proj.weight", rows: H * (c.nopeDim + c.valueDim), cols: c.kvLoraRank)),
+                kvB: .combined(try w.matrix(a + "kv_b_proj.weight", rows: H * (c.nopeDim + c.valueDim), cols: c.kvLoraRank),
+                               heads: H, nope: c.nopeDim, value: c.valueDim),
                 oProj: try w.matrix(a + "o_proj.weight", rows: c.hiddenSize, cols: H * c.valueDim),
                 postNorm: try w.vector(p + "post_attention_layernorm.weight", count: c.hiddenSize),
                 dense: moe ? nil : try ffn(p + "mlp.", c.intermediateSize),
@@ -539,7 +555,8 @@ public final class DeepseekV2: Architecture {
             }
             // 3: each head's output, W_UV·o_latent, for all rows in one dispatch.
             let oHead = ws.buffer("mla.ohead", H * T * dv)      // (H, T, dv)
-            matmul((0..<H).map { h in MatmulJob(valueProjection(layer.kvB, head: h), oLat + h * T * rkv, tokens: T, oHead + h * T * dv) },
+            let values = layer.kvB.values
+            matmul((0..<H).map { h in MatmulJob(values[h], oLat + h * T * rkv, tokens: T, oHead + h * T * dv) },
                    pool: pool)
             for t in 0..<T {
                 for h in 0..<H { (att + t * H * dv + h * dv).update(from: oHead + (h * T + t) * dv, count: dv) }
@@ -558,18 +575,6 @@ public final class DeepseekV2: Architecture {
         for seg in batch { seg.cache.count += seg.tokens.count }
 
         return batchLogits(x, scratch: xn, layout: L, batch: batch, width: d, norm: finalNorm, eps: c.rmsEps, head: lmHead, pool: pool)
-    }
-
-    /// Head h's W_UV (dv rows of r_kv), a view of the file's rows.
-    private func valueProjection(_ kvB: KVUpProjection, head h: Int) -> WeightMatrix {
-        let c = config
-        switch kvB {
-        case .split(_, let values):
-            return values[h]
-        case .combined(let m):
-            return WeightMatrix(name: "\(m.name)[v \(h)]", type: m.type, rows: c.valueDim, cols: c.kvLoraRank,
-                                data: m.row(h * (c.nopeDim + c.valueDim) + c.nopeDim))
-        }
     }
 
     /// Every (row, head)'s query in latent space: out[(t·H + h)·(r_kv + dr)...] = [W_UK[h]ᵀ·q_nope, q_rope].
@@ -591,7 +596,7 @@ public final class DeepseekV2: Architecture {
             for t in 0..<T {
                 for h in 0..<H { (out + (t * H + h) * latent).update(from: lat + (h * T + t) * rkv, count: rkv) }
             }
-        case .combined(let m):
+        case .combined(let m, _):
             pool.parallelFor(H) { range in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: dn * rkv) { buf in
                     let wK = buf.baseAddress!  // (dn, r_kv): head h's key rows
