@@ -13,6 +13,13 @@
 // 128 greedy tokens changed; with 16 the kernels stay within ~1e-4 of it, for about a
 // fifth more instructions per block (vpmaddwd on widened weights instead of vpmaddubsw).
 // Weight rows are GGUF blocks as they sit in the mapped file.
+//
+// Inside a block the 16-bit activations are stored in "kernel order": first the even values
+// (0, 2, ..., 30), then the odd ones (1, 3, ..., 31). The decoders then widen 32 weight bytes
+// (value order) to int16 with an AND (even bytes) and a 16-bit shift (odd bytes) instead of
+// byte-to-word conversions, which all run on the one shuffle port and were what bound the
+// one-row kernels. vpmaddwd then leaves the products of values 0..15 in int32 lanes 0-3 and
+// those of 16..31 in lanes 4-7, so a block's two halves stay apart (Q6_K scales them apart).
 #ifndef SEEK_SIMD_H
 #define SEEK_SIMD_H
 
@@ -86,9 +93,14 @@ SEEK_AVX2 void seek_quantize_q16(const float *x, int n, int16_t *q, float *d, fl
         const __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         s[2 * b] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i0, i1));
         s[2 * b + 1] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i2, i3));
-        // packs interleaves the 128-bit lanes; 0xD8 puts the four 64-bit quarters back in order.
-        _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xD8));
-        _mm256_storeu_si256((__m256i *)(q + 32 * b + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(i2, i3), 0xD8));
+        // Kernel order: the even values of the block, then the odd ones. Each int32 lane pair
+        // (value 2j, 2j+1) packed to one 32-bit word: its low half is value 2j, its high half 2j+1.
+        const __m256i w01 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xD8);  // values 0..15
+        const __m256i w23 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i2, i3), 0xD8);  // values 16..31
+        const __m256i e01 = _mm256_srai_epi32(_mm256_slli_epi32(w01, 16), 16), o01 = _mm256_srai_epi32(w01, 16);
+        const __m256i e23 = _mm256_srai_epi32(_mm256_slli_epi32(w23, 16), 16), o23 = _mm256_srai_epi32(w23, 16);
+        _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_permute4x64_epi64(_mm256_packs_epi32(e01, e23), 0xD8));
+        _mm256_storeu_si256((__m256i *)(q + 32 * b + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(o01, o23), 0xD8));
     }
 }
 
@@ -306,12 +318,11 @@ enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4
 
 /// The 32 bits of a Q5 block's `qh` as 32 bytes of 0 or 16 (bit i → byte i).
 SEEK_AVX2_INLINE __m256i seek_fifth_bits(const uint8_t *qh) {
-    uint32_t bits;
-    memcpy(&bits, qh, 4);
-    // Byte i takes byte i/8 of the word (each 128-bit lane sees the whole word)...
+    // Byte i takes byte i/8 of the word (broadcast straight from memory: no shuffle-port
+    // work; each 128-bit lane sees the whole word)...
     const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
                                           2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_castps_si256(_mm256_broadcast_ss((const float *)qh)), pick);
     // ...and keeps its bit i%8.
     const __m256i mask = _mm256_set1_epi64x(0x8040201008040201LL);
     const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, mask), mask);
@@ -319,8 +330,9 @@ SEEK_AVX2_INLINE __m256i seek_fifth_bits(const uint8_t *qh) {
 }
 
 /// One block of 32 weights, decoded once and then met by every activation row: the
-/// integers n as int16 (values 0..15 in `lo`, 16..31 in `hi`), and per 16 values a scale and
-/// an offset with weight = scale·n + offset. Only Q6_K has two different halves.
+/// integers n as int16 in kernel order (the even values in `lo`, the odd ones in `hi`), and
+/// per 16 values a scale and an offset with weight = scale·n + offset. Only Q6_K has two
+/// different halves.
 typedef struct {
     __m256i lo, hi;
     float scaleLo, scaleHi, offsetLo, offsetHi;
@@ -359,33 +371,42 @@ SEEK_AVX2_INLINE void seek_group_scales(int kind, const uint8_t *w, int g, int m
     _mm256_storeu_ps(off + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
 }
 
+/// 32 unsigned weight bytes in value order, as int16 in kernel order: the even bytes masked,
+/// the odd ones shifted down (no byte-to-word conversion, which would use the shuffle port).
+SEEK_AVX2_INLINE void seek_split_u8(__m256i t, __m256i *even, __m256i *odd) {
+    *even = _mm256_and_si256(t, _mm256_set1_epi16(0x00FF));
+    *odd = _mm256_srli_epi16(t, 8);
+}
+
+/// The 16 bytes of a Q4/Q5 block's nibbles as 32 bytes 0..15 in value order: low nibbles
+/// (values 0..15) in the lower 128 bits, high nibbles (16..31) in the upper, from one
+/// broadcast load and one per-lane variable shift.
+SEEK_AVX2_INLINE __m256i seek_nibbles32(const uint8_t *qs) {
+    const __m256i r = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    return _mm256_and_si256(_mm256_srlv_epi32(r, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F));
+}
+
 /// The 32 values of block b of a row of a 32-value format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1);
 /// its scale and offset come from seek_group_scales.
 SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) {
     SeekBlock k;
-    const __m128i low4 = _mm_set1_epi8(0x0F);
     switch (kind) {
-    case SEEK_Q8_0: {
-        const uint8_t *blk = w + 34 * b;
-        k.lo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2)));
-        k.hi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 18)));
+    case SEEK_Q8_0: {  // signed bytes: sign-extended by shifts
+        const __m256i t = _mm256_loadu_si256((const __m256i *)(w + 34 * b + 2));
+        k.lo = _mm256_srai_epi16(_mm256_slli_epi16(t, 8), 8);
+        k.hi = _mm256_srai_epi16(t, 8);
         break;
     }
     case SEEK_Q4_0:
     case SEEK_Q4_1: {
         const uint8_t *blk = w + (kind == SEEK_Q4_0 ? 18 : 20) * b;
-        const __m128i raw = _mm_loadu_si128((const __m128i *)(blk + (kind == SEEK_Q4_0 ? 2 : 4)));
-        k.lo = _mm256_cvtepu8_epi16(_mm_and_si128(raw, low4));
-        k.hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), low4));
+        seek_split_u8(seek_nibbles32(blk + (kind == SEEK_Q4_0 ? 2 : 4)), &k.lo, &k.hi);
         break;
     }
     default: {  // SEEK_Q5_0, SEEK_Q5_1
         const uint8_t *blk = w + (kind == SEEK_Q5_0 ? 22 : 24) * b;
         const uint8_t *qh = blk + (kind == SEEK_Q5_0 ? 2 : 4);
-        const __m128i raw = _mm_loadu_si128((const __m128i *)(qh + 4));
-        const __m256i fifth = seek_fifth_bits(qh);
-        k.lo = _mm256_cvtepu8_epi16(_mm_or_si128(_mm_and_si128(raw, low4), _mm256_castsi256_si128(fifth)));
-        k.hi = _mm256_cvtepu8_epi16(_mm_or_si128(_mm_and_si128(_mm_srli_epi16(raw, 4), low4), _mm256_extracti128_si256(fifth, 1)));
+        seek_split_u8(_mm256_or_si256(seek_nibbles32(qh + 4), seek_fifth_bits(qh)), &k.lo, &k.hi);
         break;
     }
     }
@@ -412,8 +433,7 @@ SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBl
         SEEK_UNROLL
         for (int p = 0; p < 4; p++) {
             SeekBlock *b = &k[4 * h + p];
-            b->lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v[p]));
-            b->hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v[p], 1));
+            seek_split_u8(v[p], &b->lo, &b->hi);
             b->scaleLo = dw * sc[2 * p];
             b->scaleHi = dw * sc[2 * p + 1];
             b->offsetLo = -32 * b->scaleLo;
@@ -422,12 +442,21 @@ SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBl
     }
 }
 
-/// Lane t of the result: the sum of the eight int32 lanes of p[t].
-SEEK_AVX2_INLINE __m256i seek_sum8(const __m256i *p) {
+/// Lane t of *lower: the sum of int32 lanes 0-3 of p[t] (a block's values 0..15 in kernel
+/// order); of *upper: lanes 4-7 (values 16..31). (hadd stays within 128-bit lanes.)
+SEEK_AVX2_INLINE void seek_sum8_halves(const __m256i *p, __m256i *lower, __m256i *upper) {
     const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
     const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
     const __m256i a = _mm256_hadd_epi32(h01, h23), b = _mm256_hadd_epi32(h45, h67);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+    *lower = _mm256_permute2x128_si256(a, b, 0x20);
+    *upper = _mm256_permute2x128_si256(a, b, 0x31);
+}
+
+/// Lane t of the result: the sum of the eight int32 lanes of p[t].
+SEEK_AVX2_INLINE __m256i seek_sum8(const __m256i *p) {
+    __m256i lower, upper;
+    seek_sum8_halves(p, &lower, &upper);
+    return _mm256_add_epi32(lower, upper);
 }
 
 /// Lanes 0-3 of the result: the sums of the eight int32 lanes of p[0..3]; lanes 4-7: zero.
@@ -450,36 +479,34 @@ SEEK_AVX2_INLINE __m256 seek_meet(int kind, const SeekBlock *k, int b, const int
                                   int cols, __m256 acc, const int NT) {
     __m256i p[8];
     const __m256 dt = _mm256_loadu_ps(dT + 8 * b);
-    if (kind == SEEK_Q6_K) {
-        SEEK_UNROLL
-        for (int t = 0; t < 8; t++)
-            p[t] = t < NT ? _mm256_madd_epi16(k->lo, _mm256_loadu_si256((const __m256i *)(q + (size_t)t * cols + 32 * b)))
-                          : _mm256_setzero_si256();
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(seek_sum8(p)), _mm256_mul_ps(_mm256_set1_ps(k->scaleLo), dt), acc);
-        SEEK_UNROLL
-        for (int t = 0; t < 8; t++)
-            p[t] = t < NT ? _mm256_madd_epi16(k->hi, _mm256_loadu_si256((const __m256i *)(q + (size_t)t * cols + 32 * b + 16)))
-                          : _mm256_setzero_si256();
-        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(seek_sum8(p)), _mm256_mul_ps(_mm256_set1_ps(k->scaleHi), dt), acc);
-    }
     SEEK_UNROLL
     for (int t = 0; t < 8; t++) p[t] = t < NT ? seek_products(k, q + (size_t)t * cols + 32 * b) : _mm256_setzero_si256();
+    if (kind == SEEK_Q6_K) {  // the two halves of the block, each with its own scale
+        __m256i lower, upper;
+        seek_sum8_halves(p, &lower, &upper);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lower), _mm256_mul_ps(_mm256_set1_ps(k->scaleLo), dt), acc);
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(upper), _mm256_mul_ps(_mm256_set1_ps(k->scaleHi), dt), acc);
+    }
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(seek_sum8(p)), _mm256_mul_ps(_mm256_set1_ps(k->scaleLo), dt), acc);
 }
 
 /// The one-row counterpart for up to eight consecutive blocks g..g+m-1 (g a multiple of 8):
 /// their products (p[j], lanes to be summed) and weight scales sc[j] against the row's scales
 /// d[g..], added to `acc`, whose lane j holds the blocks ≡ j (mod 8) — the accumulator the
-/// many-row path keeps for those blocks. With `pHi` (Q6_K) each block has a second half with
-/// its own scale, added right after the first. Lanes j ≥ m get 0·0.
-SEEK_AVX2_INLINE __m256 seek_fold8(const __m256i *p, const float *sc, const __m256i *pHi, const float *scHi,
-                                   const float *d, int m, __m256 acc) {
+/// many-row path keeps for those blocks. With `scHi` (Q6_K, m = 8) each block's two halves
+/// (values 0..15, 16..31) have their own scales sc[j], scHi[j]: the first added, then the
+/// second. Lanes j ≥ m get 0·0.
+SEEK_AVX2_INLINE __m256 seek_fold8(const __m256i *p, const float *sc, const float *scHi, const float *d, int m, __m256 acc) {
     const __m256 dt = m == 8 ? _mm256_loadu_ps(d)
                              : _mm256_maskload_ps(d, _mm256_cmpgt_epi32(_mm256_set1_epi32(m), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    if (scHi) {
+        __m256i lower, upper;
+        seek_sum8_halves(p, &lower, &upper);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lower), _mm256_mul_ps(_mm256_loadu_ps(sc), dt), acc);
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(upper), _mm256_mul_ps(_mm256_loadu_ps(scHi), dt), acc);
+    }
     const __m256i sums = m <= 4 ? seek_sum4(p) : seek_sum8(p);  // (a row's tail: fewer additions)
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(_mm256_loadu_ps(sc), dt), acc);
-    if (pHi) acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(seek_sum8(pHi)), _mm256_mul_ps(_mm256_loadu_ps(scHi), dt), acc);
-    return acc;
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(_mm256_loadu_ps(sc), dt), acc);
 }
 
 /// The eight accumulators (blocks ≡ j mod 8) of one row, added in one fixed order.
@@ -537,11 +564,9 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
                 const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
                 const __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
                 SeekBlock a, c;
-                a.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(lo));
-                a.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(lo, 1));
+                seek_split_u8(lo, &a.lo, &a.hi);
                 a.scaleLo = scale[2 * j];
-                c.lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(hi));
-                c.hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(hi, 1));
+                seek_split_u8(hi, &c.lo, &c.hi);
                 c.scaleLo = scale[2 * j + 1];
                 const int b = 8 * i + 2 * j;
                 offsets[2 * b] = offsets[2 * b + 1] = minimum[2 * j];
@@ -554,13 +579,13 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
                     acc[2 * j + 1] = seek_meet(kind, &c, b + 1, q, dT, cols, acc[2 * j + 1], NT);
                 }
             }
-            if (NT == 1) acc1 = seek_fold8(p, scale, NULL, NULL, d + 8 * i, 8, acc1);
+            if (NT == 1) acc1 = seek_fold8(p, scale, NULL, d + 8 * i, 8, acc1);
         }
     } else if (kind == SEEK_Q6_K) {
         SeekBlock k[8];
         for (int i = 0; i < nb / 8; i++) {
             seek_decode_q6k_superblock(w, i, k);
-            __m256i pLo[8], pHi[8];
+            __m256i p[8];
             float scLo[8], scHi[8];
             SEEK_UNROLL
             for (int j = 0; j < 8; j++) {
@@ -568,15 +593,14 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
                 offsets[2 * b] = k[j].offsetLo;
                 offsets[2 * b + 1] = k[j].offsetHi;
                 if (NT == 1) {
-                    pLo[j] = _mm256_madd_epi16(k[j].lo, _mm256_loadu_si256((const __m256i *)(q + 32 * b)));
-                    pHi[j] = _mm256_madd_epi16(k[j].hi, _mm256_loadu_si256((const __m256i *)(q + 32 * b + 16)));
+                    p[j] = seek_products(&k[j], q + 32 * b);
                     scLo[j] = k[j].scaleLo;
                     scHi[j] = k[j].scaleHi;
                 } else {
                     acc[j] = seek_meet(kind, &k[j], b, q, dT, cols, acc[j], NT);
                 }
             }
-            if (NT == 1) acc1 = seek_fold8(pLo, scLo, pHi, scHi, d + 8 * i, 8, acc1);
+            if (NT == 1) acc1 = seek_fold8(p, scLo, scHi, d + 8 * i, 8, acc1);
         }
     } else {
         for (int g = 0; g < nb; g += 8) {
@@ -599,7 +623,7 @@ SEEK_UNROLL
                     acc[j] = seek_meet(kind, &k, b, q, dT, cols, acc[j], NT);
                 }
             }
-            if (NT == 1) acc1 = seek_fold8(p, sc, NULL, NULL, d + g, m, acc1);
+            if (NT == 1) acc1 = seek_fold8(p, sc, NULL, d + g, m, acc1);
         }
     }
     float sums[8];

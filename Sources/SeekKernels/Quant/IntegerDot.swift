@@ -64,7 +64,9 @@ enum IntegerKernel {
     }
 }
 
-/// Rows of activations quantized to 16 bits in blocks of 32: per row `cols` int16 values,
+/// Rows of activations quantized to 16 bits in blocks of 32: per row `cols` int16 values
+/// (inside each block in the kernels' order: the even values, then the odd ones; see
+/// `position(ofValue:)`),
 /// `cols / 32` float scales d and `cols / 16` sums d·Σq of 16 values. For the kernels that
 /// take eight rows at once the scales are also kept block-major per group of eight rows
 /// (`dT`: group g, block b, row t at (g·blocks + b)·8 + t; zeros past the last row). One
@@ -126,9 +128,19 @@ public final class QuantizedActivations {
         }
     }
 
-    /// The raw quantized values, scales and sums of row `r` (for tests).
+    /// Where value `i` of a block of 32 is stored: the even values first (0, 2, ..., 30 at
+    /// 0..<16), then the odd ones — the order in which the kernels widen weight bytes.
+    @inline(__always)
+    static func position(ofValue i: Int) -> Int { (i & 1) * 16 + (i >> 1) }
+
+    /// The quantized value for column `c` of row `r`.
+    func value(row r: Int, column c: Int) -> Int16 {
+        q[r * cols + (c & ~31) + Self.position(ofValue: c & 31)]
+    }
+
+    /// The quantized values (in column order), scales and sums of row `r` (for tests).
     public func blocks(row r: Int) -> (q: [Int16], d: [Float], s: [Float]) {
-        (Array(UnsafeBufferPointer(start: q + r * cols, count: cols)),
+        ((0..<cols).map { value(row: r, column: $0) },
          Array(UnsafeBufferPointer(start: d + r * cols / 32, count: cols / 32)),
          Array(UnsafeBufferPointer(start: s + r * cols / 16, count: cols / 16)))
     }
@@ -151,11 +163,10 @@ public final class QuantizedActivations {
                 SIMD8<Int32>((a * inv).rounded(.toNearestOrEven))
             }
             let i0 = ints(v.0), i1 = ints(v.1), i2 = ints(v.2), i3 = ints(v.3)
-            let out = UnsafeMutableRawPointer(q + 32 * b)
-            out.storeBytes(of: SIMD8<Int16>(truncatingIfNeeded: i0), as: SIMD8<Int16>.self)
-            out.storeBytes(of: SIMD8<Int16>(truncatingIfNeeded: i1), toByteOffset: 16, as: SIMD8<Int16>.self)
-            out.storeBytes(of: SIMD8<Int16>(truncatingIfNeeded: i2), toByteOffset: 32, as: SIMD8<Int16>.self)
-            out.storeBytes(of: SIMD8<Int16>(truncatingIfNeeded: i3), toByteOffset: 48, as: SIMD8<Int16>.self)
+            let block = q + 32 * b
+            for (part, ints) in [i0, i1, i2, i3].enumerated() {
+                for lane in 0..<8 { block[position(ofValue: 8 * part + lane)] = Int16(truncatingIfNeeded: ints[lane]) }
+            }
             s[2 * b] = scale * Float((i0 &+ i1).wrappedSum())
             s[2 * b + 1] = scale * Float((i2 &+ i3).wrappedSum())
         }
@@ -203,7 +214,7 @@ public final class QuantizedActivations {
 
     /// Row `r` as the floats it stands for (q × d): what the kernels multiply.
     public func dequantized(row r: Int) -> [Float] {
-        (0..<cols).map { Float(q[r * cols + $0]) * d[r * cols / 32 + $0 / 32] }
+        (0..<cols).map { Float(value(row: r, column: $0)) * d[r * cols / 32 + $0 / 32] }
     }
 
     /// The scalar reference for every integer kernel: the weight row decoded by the
