@@ -164,9 +164,13 @@ public final class QuantizedActivations {
             }
             let i0 = ints(v.0), i1 = ints(v.1), i2 = ints(v.2), i3 = ints(v.3)
             let block = q + 32 * b
-            for (part, ints) in [i0, i1, i2, i3].enumerated() {
-                for lane in 0..<8 { block[position(ofValue: 8 * part + lane)] = Int16(truncatingIfNeeded: ints[lane]) }
+            func store(_ ints: SIMD8<Int32>, from first: Int) {
+                for lane in 0..<8 { block[position(ofValue: first + lane)] = Int16(truncatingIfNeeded: ints[lane]) }
             }
+            store(i0, from: 0)
+            store(i1, from: 8)
+            store(i2, from: 16)
+            store(i3, from: 24)
             s[2 * b] = scale * Float((i0 &+ i1).wrappedSum())
             s[2 * b + 1] = scale * Float((i2 &+ i3).wrappedSum())
         }

@@ -1,0 +1,55 @@
+// Whether two versions of the integer kernels give bit-identical results: the same random
+// weight rows (all seven formats) and activations through seek_quantize_q16 + seek_dot_rows,
+// one activation row at a time and eight at once; prints one line per result as hex floats,
+// so two builds' outputs can be compared with cmp. For kernel changes that must not move a
+// single bit (a different activation layout, a different decode):
+//   git show REV:Sources/CSeekSIMD/include/seek_simd.h > /tmp/old/seek_simd.h
+//   clang -O2 -I /tmp/old scripts/kernel-identity.c -o /tmp/ki-old
+//   clang -O2 -I Sources/CSeekSIMD/include scripts/kernel-identity.c -o /tmp/ki-new
+//   cmp <(/tmp/ki-old) <(/tmp/ki-new) && echo identical
+#include "seek_simd.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(void) {
+    srand(7);
+    enum { COLS = 512, NB = COLS / 32, ROWS = 3 };
+    const size_t rowBytes[] = {34 * NB, 18 * NB, 20 * NB, 22 * NB, 24 * NB, 144 * 2, 210 * 2};
+    const int blockBytes[] = {34, 18, 20, 22, 24};
+    const uint16_t scale = 0x2000;  // a sane f16 scale (2^-7) wherever a format keeps one
+    for (int kind = 0; kind < 7; kind++) {
+        const size_t rb = rowBytes[kind];
+        uint8_t *w = malloc(rb * ROWS);
+        for (size_t i = 0; i < rb * ROWS; i++) w[i] = (uint8_t)rand();
+        for (int r = 0; r < ROWS; r++) {
+            uint8_t *row = w + r * rb;
+            if (kind < 5) {
+                for (int b = 0; b < NB; b++) memcpy(row + b * blockBytes[kind], &scale, 2);
+            } else {
+                for (int b = 0; b < COLS / 256; b++) {
+                    if (kind == SEEK_Q4_K) {
+                        memcpy(row + b * 144, &scale, 2);
+                        memcpy(row + b * 144 + 2, &scale, 2);
+                    } else {
+                        memcpy(row + b * 210 + 208, &scale, 2);
+                    }
+                }
+            }
+        }
+        static float x[COLS * 8], d[NB * 8], s[2 * NB * 8], dT[NB * 8];
+        static int16_t q[COLS * 8];
+        for (int i = 0; i < COLS * 8; i++) x[i] = (float)(rand() % 2000) / 1000.0f - 1;
+        for (int t = 0; t < 8; t++) seek_quantize_q16(x + t * COLS, COLS, q + t * COLS, d + t * NB, s + t * 2 * NB);
+        for (int b = 0; b < NB; b++)
+            for (int t = 0; t < 8; t++) dT[8 * b + t] = d[t * NB + b];
+        for (int r = 0; r < ROWS; r++) {
+            float one[8], eight[8];
+            for (int t = 0; t < 8; t++)
+                seek_dot_rows(kind, w + r * rb, NB, q + t * COLS, d + t * NB, dT, s + t * 2 * NB, COLS, 1, one + t);
+            seek_dot_rows(kind, w + r * rb, NB, q, d, dT, s, COLS, 8, eight);
+            for (int t = 0; t < 8; t++) printf("kind %d row %d token %d: %a %a\n", kind, r, t, one[t], eight[t]);
+        }
+        free(w);
+    }
+    return 0;
+}
