@@ -205,7 +205,7 @@ public final class QuantizedActivations {
         let kind = kernel.cKind, nb = Int32(cols / 32), n = Int32(cols)
         let q = self.q, d = self.d, s = self.s
         let w = base.assumingMemoryBound(to: UInt8.self)
-        for r in rows { seek_dot_rows(kind, w + r * rowBytes, nb, q, d, nil, s, n, 1, out + r) }
+        seek_dot_each_row(kind, w, rowBytes, Int32(rows.lowerBound), Int32(rows.upperBound), nb, q, d, s, n, out)
     }
 
     /// Row `r`'s dot product with one weight row (the SIMD kernel, one token).
