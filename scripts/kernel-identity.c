@@ -7,13 +7,20 @@
 //   clang -O2 -I /tmp/old scripts/kernel-identity.c -o /tmp/ki-old
 //   clang -O2 -I Sources/CSeekSIMD/include scripts/kernel-identity.c -o /tmp/ki-new
 //   cmp <(/tmp/ki-old) <(/tmp/ki-new) && echo identical
+// (and the same with -DKI_COLS=576 on both clang lines)
 #include "seek_simd.h"
 #include <stdio.h>
 #include <stdlib.h>
 
+// Row width: 512 by default; -DKI_COLS=576 (18 blocks) also covers a row's partial group of
+// eight blocks in the 32-value formats (the K-quants then use the first 512 columns).
+#ifndef KI_COLS
+#define KI_COLS 512
+#endif
+
 int main(void) {
     srand(7);
-    enum { COLS = 512, NB = COLS / 32, ROWS = 3 };
+    enum { COLS = KI_COLS, NB = COLS / 32, ROWS = 3 };
     const size_t rowBytes[] = {34 * NB, 18 * NB, 20 * NB, 22 * NB, 24 * NB, 144 * 2, 210 * 2};
     const int blockBytes[] = {34, 18, 20, 22, 24};
     const uint16_t scale = 0x2000;  // a sane f16 scale (2^-7) wherever a format keeps one

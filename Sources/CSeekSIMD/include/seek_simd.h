@@ -524,6 +524,31 @@ SEEK_AVX2_INLINE float seek_offset_dot(const float *offsets, const float *st, in
     return seek_hsum(o) + tail;
 }
 
+/// Blocks g..g+m-1 (m ≤ 8) of a 32-value format met by NT activation rows: seek_rows' step
+/// (acc for NT > 1, *acc1 for one row; the offsets gathered into offsets[2g..]).
+SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int m, const int16_t *q, const float *d,
+                                   const float *dT, int cols, float *offsets, __m256 *acc, __m256 *acc1, const int NT) {
+    __m256i p[8];
+    float sc[8];
+    seek_group_scales(kind, w, g, m, sc, offsets + 2 * g);  // (writes up to 16 offsets: the array has room)
+    SEEK_UNROLL
+    for (int j = 0; j < 8; j++) {
+        if (j >= m) {
+            p[j] = _mm256_setzero_si256();
+            continue;
+        }
+        const int b = g + j;
+        SeekBlock k = seek_decode_block(kind, w, b);
+        k.scaleLo = sc[j];
+        if (NT == 1) {
+            p[j] = seek_products(&k, q + 32 * b);
+        } else {
+            acc[j] = seek_meet(kind, &k, b, q, dT, cols, acc[j], NT);
+        }
+    }
+    if (NT == 1) *acc1 = seek_fold8(p, sc, NULL, d + g, m, *acc1);
+}
+
 /// One weight row (`nb` blocks of 32 of format `kind`) times `NT` (≤ 8) activation rows (row t at
 /// q + t·cols, its sums at s + t·cols/16; the scales at d for one row, block-major in dT for
 /// several): out[t]. Each block is decoded once for all rows, and each row's integer sum over
@@ -603,28 +628,10 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
             if (NT == 1) acc1 = seek_fold8(p, scLo, scHi, d + 8 * i, 8, acc1);
         }
     } else {
-        for (int g = 0; g < nb; g += 8) {
-            const int m = nb - g < 8 ? nb - g : 8;
-            __m256i p[8];
-            float sc[8];
-            seek_group_scales(kind, w, g, m, sc, offsets + 2 * g);  // (writes up to 16 offsets: the array has room)
-SEEK_UNROLL
-            for (int j = 0; j < 8; j++) {
-                if (j >= m) {
-                    p[j] = _mm256_setzero_si256();
-                    continue;
-                }
-                const int b = g + j;
-                SeekBlock k = seek_decode_block(kind, w, b);
-                k.scaleLo = sc[j];
-                if (NT == 1) {
-                    p[j] = seek_products(&k, q + 32 * b);
-                } else {
-                    acc[j] = seek_meet(kind, &k, b, q, dT, cols, acc[j], NT);
-                }
-            }
-            if (NT == 1) acc1 = seek_fold8(p, sc, NULL, d + g, m, acc1);
-        }
+        // Whole groups of eight blocks with m a constant (no per-block tests), then the tail.
+        int g = 0;
+        for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, dT, cols, offsets, acc, &acc1, NT);
+        if (g < nb) seek_group32(kind, w, g, nb - g, q, d, dT, cols, offsets, acc, &acc1, NT);
     }
     float sums[8];
     if (NT == 1) {
