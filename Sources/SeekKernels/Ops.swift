@@ -114,6 +114,22 @@ public func attendShared(_ q: UnsafePointer<Float>, queryStride: Int, queries nq
     }
 }
 
+/// `attendShared` over an f16 KV cache (the query heads of one key/value head in grouped-query
+/// attention): out row i is what `attendHeadHalf` gives query i, to float rounding (the sums
+/// run in another order). Elsewhere, `attendHeadHalfReference` per query.
+public func attendSharedHalf(_ q: UnsafePointer<Float>, queryStride: Int, queries nq: Int, keys: UnsafePointer<UInt16>,
+                             values: UnsafePointer<UInt16>, stride: Int, count n: Int, headSize hd: Int, valueSize vd: Int,
+                             scale: Float, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, outStride: Int) {
+    if KernelSettings.hasAVX2 && hd % 8 == 0 && vd % 8 == 0 {
+        seek_attend_shared_f16(q, queryStride, Int32(nq), keys, values, stride, Int32(n), Int32(hd), Int32(vd), scale, scores, out, outStride)
+    } else {
+        for i in 0..<nq {
+            attendHeadHalfReference(q + i * queryStride, keys: keys, values: values, stride: stride, count: n, headSize: hd,
+                                    valueSize: vd, scale: scale, scores: scores + i * n, out: out + i * outStride)
+        }
+    }
+}
+
 /// `attendHead` over an f16 KV cache: K and V rows are f16 bits, `stride` numbers apart.
 /// F16C/AVX2 where the CPU has it, else the reference (rows widened to f32 first).
 public func attendHeadHalf(_ q: UnsafePointer<Float>, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>, stride: Int,

@@ -180,6 +180,28 @@ import SeekTestSupport
         }
     }
 
+    /// The same over f16 rows (grouped-query attention over an f16 cache): separate key and
+    /// value rows, as the decoder's cache keeps them, against the f16 reference per query.
+    @Test(arguments: [(1, 1), (3, 2), (4, 7), (7, 300), (6, 33)])
+    func attendSharedHalfMatchesReferencePerQuery(queries nq: Int, count n: Int) {
+        let hd = 64, vd = 64, stride = 136, queryStride = 64, outStride = 64
+        var rng = SplitMix(seed: UInt64(nq * 1000 + n + 7))
+        let q = (0..<(nq * queryStride)).map { _ in rng.nextFloat() * 2 - 1 }
+        let keys = (0..<(n * stride)).map { _ in Float16(rng.nextFloat() * 2 - 1).bitPattern }
+        let values = (0..<(n * stride)).map { _ in Float16(rng.nextFloat() * 2 - 1).bitPattern }
+        var out = [Float](repeating: .nan, count: nq * outStride), scores = [Float](repeating: 0, count: nq * n)
+        attendSharedHalf(q, queryStride: queryStride, queries: nq, keys: keys, values: values, stride: stride, count: n, headSize: hd,
+                         valueSize: vd, scale: 0.125, scores: &scores, out: &out, outStride: outStride)
+        for i in 0..<nq {
+            var one = [Float](repeating: 0, count: vd), s = [Float](repeating: 0, count: n)
+            q.withUnsafeBufferPointer { qp in
+                attendHeadHalfReference(qp.baseAddress! + i * queryStride, keys: keys, values: values, stride: stride, count: n,
+                                        headSize: hd, valueSize: vd, scale: 0.125, scores: &s, out: &one)
+            }
+            for j in 0..<vd { #expect(abs(out[i * outStride + j] - one[j]) <= 1e-5, "query \(i) value \(j)") }
+        }
+    }
+
     @Test func floatToHalfRoundsLikeFloat16() {
         let edge: [Float] = [0, -0.0, 1, -1, 65504, 65520, 1e6, -1e6, 6.1e-5, 5.96e-8, 2.98e-8, 1e-9, 1.0009765625, 1.00048828125,
                              2049, 2051, .infinity, -.infinity, 3.14159, -2.71828]

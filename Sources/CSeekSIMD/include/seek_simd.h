@@ -215,8 +215,9 @@ static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_
 /// arithmetic per query as seek_attend, but each key row is met by four queries and two keys
 /// at a time (eight accumulators) and each value row by four queries, so the rows are read
 /// from cache once per four heads instead of once per head. `scores` holds nq × n floats.
-SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const float *keys, const float *values, size_t stride,
-                                  int n, int hd, int vd, float scale, float *scores, float *out, size_t ostride) {
+static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_attend_shared_rows(
+    const float *q, size_t qstride, int nq, const void *keys, const void *values, size_t stride, int n, int hd, int vd,
+    float scale, float *scores, float *out, size_t ostride, const int HALF) {
     for (int i0 = 0; i0 < nq; i0 += 4) {
         const int qn = nq - i0 < 4 ? nq - i0 : 4;
         // Queries past qn repeat the first (their results are not kept).
@@ -225,12 +226,12 @@ SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const 
         float *sc = scores + (size_t)i0 * n;
         for (int p = 0; p < n; p += 2) {
             const int two = p + 1 < n;
-            const float *k0 = keys + (size_t)p * stride, *k1 = two ? k0 + stride : k0;
+            const size_t k0 = (size_t)p * stride, k1 = two ? k0 + stride : k0;
             __m256 a0[4], a1[4];
             SEEK_UNROLL
             for (int i = 0; i < 4; i++) a0[i] = a1[i] = _mm256_setzero_ps();
             for (int c = 0; c < hd; c += 8) {
-                const __m256 kv0 = _mm256_loadu_ps(k0 + c), kv1 = _mm256_loadu_ps(k1 + c);
+                const __m256 kv0 = seek_load8(keys, k0 + c, HALF), kv1 = seek_load8(keys, k1 + c, HALF);
                 SEEK_UNROLL
                 for (int i = 0; i < 4; i++) {
                     const __m256 qv = _mm256_loadu_ps(qs[i] + c);
@@ -256,8 +257,8 @@ SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const 
             SEEK_UNROLL
             for (int i = 0; i < 4; i++) o0[i] = o1[i] = _mm256_setzero_ps();
             for (int p = 0; p < n; p++) {
-                const float *v = values + (size_t)p * stride + c;
-                const __m256 v0 = _mm256_loadu_ps(v), v1 = wide ? _mm256_loadu_ps(v + 8) : v0;
+                const size_t v = (size_t)p * stride + c;
+                const __m256 v0 = seek_load8(values, v, HALF), v1 = wide ? seek_load8(values, v + 8, HALF) : v0;
                 SEEK_UNROLL
                 for (int i = 0; i < 4; i++) {
                     const __m256 sp = _mm256_broadcast_ss(ss[i] + p);
@@ -274,6 +275,19 @@ SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const 
             }
         }
     }
+}
+
+/// seek_attend_shared_rows over f32 rows (MLA's latent cache).
+SEEK_AVX2 void seek_attend_shared(const float *q, size_t qstride, int nq, const float *keys, const float *values, size_t stride,
+                                  int n, int hd, int vd, float scale, float *scores, float *out, size_t ostride) {
+    seek_attend_shared_rows(q, qstride, nq, keys, values, stride, n, hd, vd, scale, scores, out, ostride, 0);
+}
+
+/// seek_attend_shared_rows over f16 rows: the query heads of one key/value head in
+/// grouped-query attention, over an f16 KV cache.
+SEEK_AVX2 void seek_attend_shared_f16(const float *q, size_t qstride, int nq, const uint16_t *keys, const uint16_t *values,
+                                      size_t stride, int n, int hd, int vd, float scale, float *scores, float *out, size_t ostride) {
+    seek_attend_shared_rows(q, qstride, nq, keys, values, stride, n, hd, vd, scale, scores, out, ostride, 1);
 }
 
 /// seek_attend over f32 rows.
@@ -711,6 +725,8 @@ static inline void seek_attend_head_f16(const float *q, const uint16_t *keys, co
 static inline void seek_float_to_half(const float *x, uint16_t *y, int n) {}
 static inline void seek_attend_shared(const float *q, size_t qstride, int nq, const float *keys, const float *values, size_t stride,
                                       int n, int hd, int vd, float scale, float *scores, float *out, size_t ostride) {}
+static inline void seek_attend_shared_f16(const float *q, size_t qstride, int nq, const uint16_t *keys, const uint16_t *values,
+                                          size_t stride, int n, int hd, int vd, float scale, float *scores, float *out, size_t ostride) {}
 static inline float seek_dot_f16(const uint16_t *w, const float *x, int n) { return 0; }
 static inline void seek_dot_each_row(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,
                                      const int16_t *q, const float *d, const float *s, int cols, float *out) {}

@@ -265,24 +265,29 @@ public final class DecoderTransformer: Sendable {
             }
 
             // Causal attention: a row at position p sees positions 0...p of its own sequence.
-            // One (row, head) per item.
-            pool.parallelFor(T * c.heads) { range in
-              withUnsafeTemporaryAllocation(of: Float.self, capacity: L.longest) { buf in
-                let s = buf.baseAddress!  // (positions) scores of one query
+            // One item per (row, key/value head, up to four of its query heads): the query heads
+            // that share a key/value head meet each cached row together (read once per four
+            // heads, not once per head), and a group of seven still splits across threads.
+            let quads = (group + 3) / 4
+            pool.parallelFor(T * c.kvHeads * quads) { range in
+              withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * L.longest) { buf in
+                let s = buf.baseAddress!  // (queries, positions) scores
                 for item in range {
-                    let t = item / c.heads, h = item % c.heads
+                    let t = item / (c.kvHeads * quads), kvh = (item / quads) % c.kvHeads, part = item % quads
+                    let h0 = kvh * group + 4 * part, nq = min(4, group - 4 * part)
                     let seg = segmentOf[t], keys = keyRows[seg], values = valueRows[seg]
-                    let kvh = h / group
-                    let qh = q + t * c.qDim + h * hd
+                    let qh = q + t * c.qDim + h0 * hd, oh = att + t * c.qDim + h0 * hd
                     let n = positionOf[t] + 1
                     if halves[seg] {
-                        attendHeadHalf(qh, keys: keys.assumingMemoryBound(to: UInt16.self) + kvh * hd,
-                                       values: values.assumingMemoryBound(to: UInt16.self) + kvh * hd, stride: c.kvDim,
-                                       count: n, headSize: hd, scale: scale, scores: s, out: att + t * c.qDim + h * hd)
+                        attendSharedHalf(qh, queryStride: hd, queries: nq, keys: keys.assumingMemoryBound(to: UInt16.self) + kvh * hd,
+                                         values: values.assumingMemoryBound(to: UInt16.self) + kvh * hd, stride: c.kvDim, count: n,
+                                         headSize: hd, valueSize: hd, scale: scale, scores: s, out: oh, outStride: hd)
                     } else {
-                        attendHead(qh, keys: keys.assumingMemoryBound(to: Float.self) + kvh * hd,
-                                   values: values.assumingMemoryBound(to: Float.self) + kvh * hd, stride: c.kvDim, count: n,
-                                   headSize: hd, scale: scale, scores: s, out: att + t * c.qDim + h * hd)
+                        for i in 0..<nq {
+                            attendHead(qh + i * hd, keys: keys.assumingMemoryBound(to: Float.self) + kvh * hd,
+                                       values: values.assumingMemoryBound(to: Float.self) + kvh * hd, stride: c.kvDim, count: n,
+                                       headSize: hd, scale: scale, scores: s, out: oh + i * hd)
+                        }
                     }
                 }
               }
