@@ -13,6 +13,8 @@
 #   --reps     repetitions per engine and model (default 3); each is one pp512 + tg128 run
 #   --json     also print every raw number as one JSON object on stdout (the table goes to stderr)
 #   --no-build use the existing .build/release/swiftseek instead of building it
+#   --activations N  SwiftSeek's activation width, 16 (its default) or 8 (llama.cpp's own;
+#              default here: $SWIFTSEEK_ACTIVATIONS, else 16); the table says which
 #   --match-depth  measure llama.cpp's tg128 after 512 tokens of context (`-d 512`, a second
 #              llama-bench call), as `swiftseek bench` decodes after its prefill; by default
 #              llama-bench's tg128 starts from an empty context, which flatters it
@@ -27,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-THREADS=2 REPS=3 JSON=0 BUILD=1 DEPTH=0 MODELS=()
+THREADS=2 REPS=3 JSON=0 BUILD=1 DEPTH=0 ACT="${SWIFTSEEK_ACTIVATIONS:-16}" MODELS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --threads) THREADS="$2"; shift 2 ;;
@@ -37,13 +39,16 @@ while [ $# -gt 0 ]; do
         --json) JSON=1; shift ;;
         --no-build) BUILD=0; shift ;;
         --match-depth) DEPTH=512; shift ;;
-        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --activations) ACT="$2"; shift 2 ;;
+        --activations=*) ACT="${1#*=}"; shift ;;
+        -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) MODELS+=("$1"); shift ;;
     esac
 done
 [ ${#MODELS[@]} -gt 0 ] || MODELS=(smollm2-135m-instruct qwen2.5-coder-0.5b-instruct)
 [[ "$THREADS" =~ ^[1-9][0-9]*$ && "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "--threads and --reps take positive integers" >&2; exit 2; }
+[[ "$ACT" = 8 || "$ACT" = 16 ]] || { echo "--activations takes 8 or 16" >&2; exit 2; }
 
 say() { echo "$*" >&2; }
 OUT=1; [ "$JSON" = 1 ] && OUT=2   # the human-readable report goes to stderr when stdout carries JSON
@@ -117,7 +122,7 @@ print(pp, tg)
 PY
 }
 run_swiftseek() {  # file → "pp tg"
-    "$SS" bench -m "$1" --pp 512 --tg 128 --threads "$THREADS" --reps 1 --json </dev/null >"$WORK/ss.json" 2>"$WORK/ss.err" \
+    SWIFTSEEK_ACTIVATIONS= "$SS" bench -m "$1" --pp 512 --tg 128 --threads "$THREADS" --activations "$ACT" --reps 1 --json </dev/null >"$WORK/ss.json" 2>"$WORK/ss.err" \
         || { cat "$WORK/ss.err" >&2; say "swiftseek bench failed on $1"; exit 1; }
     python3 -c 'import json, sys; o = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print(o["pp_tps"], o["tg_tps"])' "$WORK/ss.json"
 }
@@ -171,9 +176,9 @@ done <"$META"
 CPU="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 FLAGS=" $(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n 1) "
 case "$FLAGS" in *" avx512f "*) CPU="$CPU (AVX-512)" ;; *" avx2 "*) CPU="$CPU (AVX2)" ;; esac
-python3 - "$RAW" "$WEIGHTS" "$WORK/membw.txt" "$THREADS" "$REPS" "$CPU" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$LLAMA_COMMIT" "$JSON" "$OUT" "$DEPTH" "$ISA" <<'PY'
+python3 - "$RAW" "$WEIGHTS" "$WORK/membw.txt" "$THREADS" "$REPS" "$CPU" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$LLAMA_COMMIT" "$JSON" "$OUT" "$DEPTH" "$ISA" "$ACT" <<'PY'
 import json, statistics, sys
-raw_path, weights_path, membw_path, threads, reps, cpu, cores, date, commit, want_json, out, depth, isa = sys.argv[1:]
+raw_path, weights_path, membw_path, threads, reps, cpu, cores, date, commit, want_json, out, depth, isa, act = sys.argv[1:]
 threads, reps = int(threads), int(reps)
 human = sys.stdout if out == "1" else sys.stderr
 
@@ -201,6 +206,7 @@ def cell(xs):
 p = lambda *a: print(*a, file=human)
 p(f"machine: {cpu}, {cores} cores, {date}; threads {threads}, {reps} reps each, llama.cpp {commit}, built for {isa}")
 p(f"tg128: SwiftSeek decodes after its 512-token prefill; llama.cpp from " + ("an empty context (--match-depth to match)" if depth == "0" else f"depth {depth}"))
+p(f"SwiftSeek's activations: {act}-bit" + (" (llama.cpp's width; SwiftSeek's default is 16)" if act == "8" else " (its default; llama.cpp uses 8)"))
 p()
 p("| model | engine | pp512 tok/s median (min–max) | tg128 tok/s median (min–max) |")
 p("|---|---|---|---|")
@@ -225,7 +231,7 @@ for label in order:
 if want_json == "1":
     print(json.dumps({
         "machine": {"cpu": cpu, "cores": int(cores), "date": date},
-        "threads": threads, "reps": reps, "llama_cpp_commit": commit, "llama_cpp_isa": isa, "llama_cpp_tg_depth": int(depth),
+        "threads": threads, "reps": reps, "llama_cpp_commit": commit, "llama_cpp_isa": isa, "llama_cpp_tg_depth": int(depth), "swiftseek_activation_bits": int(act),
         "membw_gbps": {str(k): v for k, v in sorted(bw.items())},
         "models": [{"model": l, **runs[l]} for l in order],
     }, indent=1, ensure_ascii=False))

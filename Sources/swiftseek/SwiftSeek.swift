@@ -40,13 +40,22 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Float activations in every matrix product (no 16-bit quantization): slower, and within ~1e-5 of a float reference instead of ~1e-4. Also SWIFTSEEK_EXACT=1.")
     var exact = false
 
+    @Option(help: "Bits of the quantized activations the integer kernels multiply: 16 (default: within ~1e-4 of a float reference) or 8 (llama.cpp's precision: faster, logits ~0.2 off). Also SWIFTSEEK_ACTIVATIONS.")
+    var activations: Int?
+
     func validate() throws {
         if let t = threads, t < 1 || t > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
+        if let a = activations, a != 8 && a != 16 { throw ValidationError("--activations must be 8 or 16") }
+        if let e = ProcessInfo.processInfo.environment["SWIFTSEEK_ACTIVATIONS"], e != "8" && e != "16" {
+            throw ValidationError("SWIFTSEEK_ACTIVATIONS must be 8 or 16 (it is \"\(e)\")")
+        }
+        if exact && activations != nil { throw ValidationError("--exact uses float activations: give --exact or --activations, not both") }
         if let c = ctx, c < 1 { throw ValidationError("--ctx must be at least 1") }
     }
 
     func load() throws -> LoadedModel {
         if exact { KernelSettings.exactActivations = true }
+        if let activations { KernelSettings.activationBits = activations }
         return try failing {
             let path = try ModelStore().resolve(model, log: note)
             return try LoadedModel(path: path)

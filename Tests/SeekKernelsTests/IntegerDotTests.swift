@@ -5,7 +5,8 @@ import SeekKernels
 import SeekTestSupport
 
 /// The AVX2 integer kernels (CSeekSIMD) against their scalar reference: the weight row decoded
-/// by the bit-exact dequantizer times the dequantized 16-bit activations, summed in Double.
+/// by the bit-exact dequantizer times the dequantized 16-bit (or 8-bit) activations, summed in
+/// Double.
 @Suite struct IntegerDotTests {
     static let types: [(String, GGMLType)] = [("q8_0", .q8_0), ("q4_0", .q4_0), ("q4_1", .q4_1), ("q5_0", .q5_0),
                                              ("q5_1", .q5_1), ("q4_k", .q4_K), ("q6_k", .q6_K)]
@@ -19,8 +20,8 @@ import SeekTestSupport
         return x
     }
 
-    @Test(arguments: types.map(\.0))
-    func simdKernelMatchesScalarReference(_ name: String) throws {
+    @Test(arguments: types.map(\.0), [16, 8])
+    func simdKernelMatchesScalarReference(_ name: String, bits: Int) throws {
         let type = try #require(Self.types.first { $0.0 == name }?.1)
         try #require(KernelSettings.hasAVX2, "this machine has no AVX2: the integer kernels are not used here")
         let raw = try Fixtures.data("quant/\(name).bin")
@@ -31,7 +32,7 @@ import SeekTestSupport
         if type.blockSize == 32 { lengths += [96, 160] } else { lengths += [768] }
         for count in lengths where count <= total {
             let x = Self.activations(count, seed: UInt64(count))
-            let act = QuantizedActivations(rows: 1, cols: count)
+            let act = QuantizedActivations(rows: 1, cols: count, bits: bits)
             x.withUnsafeBufferPointer { act.quantize($0.baseAddress!) }
             let xq = act.dequantized(row: 0)
             try raw.withUnsafeBytes { src in
@@ -41,21 +42,21 @@ import SeekTestSupport
                 var values = [Float](repeating: 0, count: count)
                 values.withUnsafeMutableBufferPointer { dequantizeRow(type, w, $0.baseAddress!, count: count) }
                 let magnitude = zip(values, xq).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
-                #expect(abs(Double(got) - reference) <= 2e-6 * magnitude + 1e-6, "\(name) × \(count): \(got) vs \(reference)")
+                #expect(abs(Double(got) - reference) <= 2e-6 * magnitude + 1e-6, "\(name) × \(count), \(bits) bits: \(got) vs \(reference)")
             }
         }
     }
 
     /// The kernel meeting 2 to 8 activation rows at once gives each row bit for bit what it
     /// gives that row alone.
-    @Test(arguments: types.map(\.0))
-    func severalRowsAtOnceEqualOneAtATime(_ name: String) throws {
+    @Test(arguments: types.map(\.0), [16, 8])
+    func severalRowsAtOnceEqualOneAtATime(_ name: String, bits: Int) throws {
         let type = try #require(Self.types.first { $0.0 == name }?.1)
         try #require(KernelSettings.hasAVX2, "this machine has no AVX2: the integer kernels are not used here")
         let raw = try Fixtures.data("quant/\(name).bin")
         let cols = 512
         let x = Self.activations(9 * cols, seed: 17)
-        let act = QuantizedActivations(rows: 9, cols: cols)
+        let act = QuantizedActivations(rows: 9, cols: cols, bits: bits)
         x.withUnsafeBufferPointer { act.quantize($0.baseAddress!) }
         try raw.withUnsafeBytes { src in
             let w = src.baseAddress!
@@ -63,20 +64,21 @@ import SeekTestSupport
             for count in 2...8 {
                 for first in 0...(9 - count) {
                     let many = try #require(act.simdDot(type, w, rows: first, count: count))
-                    #expect(many.map(\.bitPattern) == single[first..<(first + count)].map(\.bitPattern), "\(name) rows \(first)..<\(first + count)")
+                    #expect(many.map(\.bitPattern) == single[first..<(first + count)].map(\.bitPattern), "\(name) rows \(first)..<\(first + count), \(bits) bits")
                 }
             }
         }
     }
 
-    @Test func quantizedActivationsRoundTrip() {
+    @Test(arguments: [16, 8])
+    func quantizedActivationsRoundTrip(bits: Int) {
         let x = Self.activations(256, seed: 5) + [Float](repeating: 0, count: 32)
-        let act = QuantizedActivations(rows: 1, cols: x.count)
+        let act = QuantizedActivations(rows: 1, cols: x.count, bits: bits)
         x.withUnsafeBufferPointer { act.quantize($0.baseAddress!) }
         let back = act.dequantized(row: 0)
         for b in 0..<(x.count / 32) {
             let block = x[(32 * b)..<(32 * b + 32)]
-            let step = block.map { abs($0) }.max()! / 32767
+            let step = block.map { abs($0) }.max()! / (bits == 8 ? 127 : 32767)
             for i in (32 * b)..<(32 * b + 32) {
                 #expect(abs(back[i] - x[i]) <= step / 2 * 1.0001 + 1e-12, "value \(i): \(x[i]) → \(back[i])")
             }
@@ -85,9 +87,11 @@ import SeekTestSupport
     }
 
     /// The AVX2 quantizer gives bit for bit what the Swift reference gives.
-    @Test func simdQuantizerMatchesReference() {
+    @Test(arguments: [16, 8])
+    func simdQuantizerMatchesReference(bits: Int) throws {
+        try #require(KernelSettings.hasAVX2, "this machine has no AVX2: the SIMD quantizer is not used here")
         let x = Self.activations(1024, seed: 21) + [Float](repeating: 0, count: 32) + [-1e-30, 3e-38] + (0..<30).map { Float($0) - 14.5 }
-        let fast = QuantizedActivations(rows: 1, cols: x.count), slow = QuantizedActivations(rows: 1, cols: x.count)
+        let fast = QuantizedActivations(rows: 1, cols: x.count, bits: bits), slow = QuantizedActivations(rows: 1, cols: x.count, bits: bits)
         x.withUnsafeBufferPointer {
             fast.quantize($0.baseAddress!)
             slow.quantize($0.baseAddress!, reference: true)

@@ -8,10 +8,13 @@
 //
 // Activations come quantized per row in blocks of 32 ("Q16 activations"): `q` holds 16-bit
 // values (|q| <= 32767), `d` one float scale per 32 values, `s` per 16 values d·Σq (for the
-// offsets and minimums of the weight formats). 16 bits rather than the 8 of other engines:
-// with 8 bits, SmolLM2's logits moved by 0.18 on average from the float reference and 4 of
-// 128 greedy tokens changed; with 16 the kernels stay within ~1e-4 of it, for about a
+// offsets and minimums of the weight formats). 16 bits by default, rather than the 8 of other
+// engines: with 8 bits, SmolLM2's logits moved by 0.18 on average from the float reference and
+// 4 of 128 greedy tokens changed; with 16 the kernels stay within ~1e-4 of it, for about a
 // fifth more instructions per block (vpmaddwd on widened weights instead of vpmaddubsw).
+// 8-bit activations ("Q8", `--activations 8`: llama.cpp's precision) are the other choice:
+// the same blocks, offsets and summation order, with vpmaddubsw on the weight bytes as they
+// come (Q5_0 one row ~1.5x the 16-bit kernel's speed in cache).
 // Weight rows are GGUF blocks as they sit in the mapped file.
 //
 // Inside a block the 16-bit activations are stored in "kernel order": first the even values
@@ -101,6 +104,35 @@ SEEK_AVX2 void seek_quantize_q16(const float *x, int n, int16_t *q, float *d, fl
         const __m256i e23 = _mm256_srai_epi32(_mm256_slli_epi32(w23, 16), 16), o23 = _mm256_srai_epi32(w23, 16);
         _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_permute4x64_epi64(_mm256_packs_epi32(e01, e23), 0xD8));
         _mm256_storeu_si256((__m256i *)(q + 32 * b + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(o01, o23), 0xD8));
+    }
+}
+
+/// Quantizes `n` floats (a multiple of 32) to 8-bit blocks: per 32 values d = max|x| / 127,
+/// q = round-half-even(x · (1 / d)) (so |q| <= 127, never -128: vpmaddubsw's sign trick for
+/// Q8_0 weights needs that), in value order; per 16 values s = d · Σq. Bit-identical to the
+/// Swift reference `QuantizedActivations.quantizeRowReference8`.
+SEEK_AVX2 void seek_quantize_q8(const float *x, int n, int8_t *q, float *d, float *s) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    for (int b = 0; b < n / 32; b++) {
+        const float *xb = x + 32 * b;
+        const __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8), v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+        const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v0), _mm256_andnot_ps(signBit, v1)),
+                                       _mm256_max_ps(_mm256_andnot_ps(signBit, v2), _mm256_andnot_ps(signBit, v3)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        const float scale = _mm_cvtss_f32(h) / 127.0f;
+        d[b] = scale;
+        const __m256 inv = _mm256_set1_ps(scale == 0.0f ? 0.0f : 1.0f / scale);
+        const __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        s[2 * b] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i0, i1));
+        s[2 * b + 1] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i2, i3));
+        // int32 → int16 → int8 packs work per 128-bit lane; one dword permute puts the values back in order.
+        const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
     }
 }
 
@@ -347,10 +379,20 @@ SEEK_AVX2_INLINE __m256i seek_fifth_bits(const uint8_t *qh) {
 /// integers n as int16 in kernel order (the even values in `lo`, the odd ones in `hi`), and
 /// per 16 values a scale and an offset with weight = scale·n + offset. Only Q6_K has two
 /// different halves.
+/// With 8-bit activations (A8) the block is `bytes` instead: its 32 integers as bytes in value
+/// order (unsigned, but for Q8_0's signed ones), the operand vpmaddubsw takes.
 typedef struct {
-    __m256i lo, hi;
+    __m256i lo, hi, bytes;
     float scaleLo, scaleHi, offsetLo, offsetHi;
 } SeekBlock;
+
+/// Block `b`'s 32 activations: element 32·b of a row of int16 (A8 = 0) or int8 (A8 = 1) values.
+SEEK_AVX2_INLINE const void *seek_act(const void *q, size_t at, const int A8) {
+    return (const uint8_t *)q + (A8 ? at : 2 * at);
+}
+
+/// 32 weight integers as bytes in value order, kept whole (A8) or widened to int16 in kernel order.
+SEEK_AVX2_INLINE void seek_take_bytes(__m256i t, SeekBlock *k, const int A8);
 
 /// Bytes per block of a 32-value format.
 SEEK_AVX2_INLINE int seek_block_bytes(int kind) {
@@ -400,27 +442,39 @@ SEEK_AVX2_INLINE __m256i seek_nibbles32(const uint8_t *qs) {
     return _mm256_and_si256(_mm256_srlv_epi32(r, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
+SEEK_AVX2_INLINE void seek_take_bytes(__m256i t, SeekBlock *k, const int A8) {
+    if (A8) {
+        k->bytes = t;
+    } else {
+        seek_split_u8(t, &k->lo, &k->hi);
+    }
+}
+
 /// The 32 values of block b of a row of a 32-value format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1);
 /// its scale and offset come from seek_group_scales.
-SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) {
+SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b, const int A8) {
     SeekBlock k;
     switch (kind) {
-    case SEEK_Q8_0: {  // signed bytes: sign-extended by shifts
+    case SEEK_Q8_0: {  // signed bytes: sign-extended by shifts (or kept, for vpmaddubsw's sign trick)
         const __m256i t = _mm256_loadu_si256((const __m256i *)(w + 34 * b + 2));
-        k.lo = _mm256_srai_epi16(_mm256_slli_epi16(t, 8), 8);
-        k.hi = _mm256_srai_epi16(t, 8);
+        if (A8) {
+            k.bytes = t;
+        } else {
+            k.lo = _mm256_srai_epi16(_mm256_slli_epi16(t, 8), 8);
+            k.hi = _mm256_srai_epi16(t, 8);
+        }
         break;
     }
     case SEEK_Q4_0:
     case SEEK_Q4_1: {
         const uint8_t *blk = w + (kind == SEEK_Q4_0 ? 18 : 20) * b;
-        seek_split_u8(seek_nibbles32(blk + (kind == SEEK_Q4_0 ? 2 : 4)), &k.lo, &k.hi);
+        seek_take_bytes(seek_nibbles32(blk + (kind == SEEK_Q4_0 ? 2 : 4)), &k, A8);
         break;
     }
     default: {  // SEEK_Q5_0, SEEK_Q5_1
         const uint8_t *blk = w + (kind == SEEK_Q5_0 ? 22 : 24) * b;
         const uint8_t *qh = blk + (kind == SEEK_Q5_0 ? 2 : 4);
-        seek_split_u8(_mm256_or_si256(seek_nibbles32(qh + 4), seek_fifth_bits(qh)), &k.lo, &k.hi);
+        seek_take_bytes(_mm256_or_si256(seek_nibbles32(qh + 4), seek_fifth_bits(qh)), &k, A8);
         break;
     }
     }
@@ -429,7 +483,7 @@ SEEK_AVX2_INLINE SeekBlock seek_decode_block(int kind, const uint8_t *w, int b) 
 
 /// All eight 32-value blocks of Q6_K super-block i at once: the scale d is read once and the
 /// packed bytes are loaded once for the blocks that share them.
-SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBlock *k) {
+SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBlock *k, const int A8) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     const uint8_t *blk = w + 210 * i;
     const float dw = seek_half_to_float(blk + 208);
@@ -447,7 +501,7 @@ SEEK_AVX2_INLINE void seek_decode_q6k_superblock(const uint8_t *w, int i, SeekBl
         SEEK_UNROLL
         for (int p = 0; p < 4; p++) {
             SeekBlock *b = &k[4 * h + p];
-            seek_split_u8(v[p], &b->lo, &b->hi);
+            seek_take_bytes(v[p], b, A8);
             b->scaleLo = dw * sc[2 * p];
             b->scaleHi = dw * sc[2 * p + 1];
             b->offsetLo = -32 * b->scaleLo;
@@ -479,22 +533,33 @@ SEEK_AVX2_INLINE __m256i seek_sum4(const __m256i *p) {
     return _mm256_zextsi128_si256(_mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1)));
 }
 
-/// The 32 integer products of a decoded block with 32 activations, in eight int32 lanes.
-SEEK_AVX2_INLINE __m256i seek_products(const SeekBlock *k, const int16_t *qb) {
-    return _mm256_add_epi32(_mm256_madd_epi16(k->lo, _mm256_loadu_si256((const __m256i *)qb)),
-                            _mm256_madd_epi16(k->hi, _mm256_loadu_si256((const __m256i *)(qb + 16))));
+/// The 32 integer products of a decoded block with 32 activations, in eight int32 lanes
+/// (lanes 0-3 from values 0..15, lanes 4-7 from 16..31, with either activation width).
+/// 8-bit: vpmaddubsw takes unsigned weight bytes (at most 63) against signed activations
+/// (|a| <= 127), so no pair sum reaches int16's limit; Q8_0's signed weights go in as their
+/// magnitudes, with their signs moved onto the activations.
+SEEK_AVX2_INLINE __m256i seek_products(int kind, const SeekBlock *k, const void *qb, const int A8) {
+    if (A8) {
+        const __m256i a = _mm256_loadu_si256((const __m256i *)qb), ones = _mm256_set1_epi16(1);
+        if (kind == SEEK_Q8_0)
+            return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(k->bytes, k->bytes), _mm256_sign_epi8(a, k->bytes)), ones);
+        return _mm256_madd_epi16(_mm256_maddubs_epi16(k->bytes, a), ones);
+    }
+    const int16_t *q16 = (const int16_t *)qb;
+    return _mm256_add_epi32(_mm256_madd_epi16(k->lo, _mm256_loadu_si256((const __m256i *)q16)),
+                            _mm256_madd_epi16(k->hi, _mm256_loadu_si256((const __m256i *)(q16 + 16))));
 }
 
 /// Block b (decoded in `k`) met by activation rows 0..<NT (NT ≥ 2) of a group of eight: each
 /// row's exact integer sum over the block, the eight rows' sums in the lanes of one vector,
 /// scaled by (weight scale × row scale) and added to `acc` (lane t = row t) with one fma.
 /// `dT` holds the rows' scales block-major: dT[8b + t].
-SEEK_AVX2_INLINE __m256 seek_meet(int kind, const SeekBlock *k, int b, const int16_t *q, const float *dT,
-                                  int cols, __m256 acc, const int NT) {
+SEEK_AVX2_INLINE __m256 seek_meet(int kind, const SeekBlock *k, int b, const void *q, const float *dT,
+                                  int cols, __m256 acc, const int NT, const int A8) {
     __m256i p[8];
     const __m256 dt = _mm256_loadu_ps(dT + 8 * b);
     SEEK_UNROLL
-    for (int t = 0; t < 8; t++) p[t] = t < NT ? seek_products(k, q + (size_t)t * cols + 32 * b) : _mm256_setzero_si256();
+    for (int t = 0; t < 8; t++) p[t] = t < NT ? seek_products(kind, k, seek_act(q, (size_t)t * cols + 32 * b, A8), A8) : _mm256_setzero_si256();
     if (kind == SEEK_Q6_K) {  // the two halves of the block, each with its own scale
         __m256i lower, upper;
         seek_sum8_halves(p, &lower, &upper);
@@ -540,8 +605,8 @@ SEEK_AVX2_INLINE float seek_offset_dot(const float *offsets, const float *st, in
 
 /// Blocks g..g+m-1 (m ≤ 8) of a 32-value format met by NT activation rows: seek_rows' step
 /// (acc for NT > 1, *acc1 for one row; the offsets gathered into offsets[2g..]).
-SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int m, const int16_t *q, const float *d,
-                                   const float *dT, int cols, float *offsets, __m256 *acc, __m256 *acc1, const int NT) {
+SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int m, const void *q, const float *d,
+                                   const float *dT, int cols, float *offsets, __m256 *acc, __m256 *acc1, const int NT, const int A8) {
     __m256i p[8];
     float sc[8];
     seek_group_scales(kind, w, g, m, sc, offsets + 2 * g);  // (writes up to 16 offsets: the array has room)
@@ -552,12 +617,12 @@ SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int 
             continue;
         }
         const int b = g + j;
-        SeekBlock k = seek_decode_block(kind, w, b);
+        SeekBlock k = seek_decode_block(kind, w, b, A8);
         k.scaleLo = sc[j];
         if (NT == 1) {
-            p[j] = seek_products(&k, q + 32 * b);
+            p[j] = seek_products(kind, &k, seek_act(q, 32 * b, A8), A8);
         } else {
-            acc[j] = seek_meet(kind, &k, b, q, dT, cols, acc[j], NT);
+            acc[j] = seek_meet(kind, &k, b, q, dT, cols, acc[j], NT, A8);
         }
     }
     if (NT == 1) *acc1 = seek_fold8(p, sc, NULL, d + g, m, *acc1);
@@ -573,8 +638,8 @@ SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int 
 /// Why a row's eight lanes are summed per block (one vector over eight rows afterwards)
 /// rather than scaled lane by lane: the scale and fma then cost one instruction per block for
 /// all eight rows instead of three per row.
-SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d,
-                                const float *dT, const float *s, int cols, int nt, float *out, const int NT) {
+SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *q, const float *d,
+                                const float *dT, const float *s, int cols, int nt, float *out, const int NT, const int A8) {
     __m256 acc[8];  // NT > 1: acc[j] for blocks ≡ j (mod 8), lane t = row t
     SEEK_UNROLL
     for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
@@ -603,19 +668,19 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
                 const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
                 const __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
                 SeekBlock a, c;
-                seek_split_u8(lo, &a.lo, &a.hi);
+                seek_take_bytes(lo, &a, A8);
                 a.scaleLo = scale[2 * j];
-                seek_split_u8(hi, &c.lo, &c.hi);
+                seek_take_bytes(hi, &c, A8);
                 c.scaleLo = scale[2 * j + 1];
                 const int b = 8 * i + 2 * j;
                 offsets[2 * b] = offsets[2 * b + 1] = minimum[2 * j];
                 offsets[2 * b + 2] = offsets[2 * b + 3] = minimum[2 * j + 1];
                 if (NT == 1) {
-                    p[2 * j] = seek_products(&a, q + 32 * b);
-                    p[2 * j + 1] = seek_products(&c, q + 32 * (b + 1));
+                    p[2 * j] = seek_products(kind, &a, seek_act(q, 32 * b, A8), A8);
+                    p[2 * j + 1] = seek_products(kind, &c, seek_act(q, 32 * (b + 1), A8), A8);
                 } else {
-                    acc[2 * j] = seek_meet(kind, &a, b, q, dT, cols, acc[2 * j], NT);
-                    acc[2 * j + 1] = seek_meet(kind, &c, b + 1, q, dT, cols, acc[2 * j + 1], NT);
+                    acc[2 * j] = seek_meet(kind, &a, b, q, dT, cols, acc[2 * j], NT, A8);
+                    acc[2 * j + 1] = seek_meet(kind, &c, b + 1, q, dT, cols, acc[2 * j + 1], NT, A8);
                 }
             }
             if (NT == 1) acc1 = seek_fold8(p, scale, NULL, d + 8 * i, 8, acc1);
@@ -623,7 +688,7 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
     } else if (kind == SEEK_Q6_K) {
         SeekBlock k[8];
         for (int i = 0; i < nb / 8; i++) {
-            seek_decode_q6k_superblock(w, i, k);
+            seek_decode_q6k_superblock(w, i, k, A8);
             __m256i p[8];
             float scLo[8], scHi[8];
             SEEK_UNROLL
@@ -632,11 +697,11 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
                 offsets[2 * b] = k[j].offsetLo;
                 offsets[2 * b + 1] = k[j].offsetHi;
                 if (NT == 1) {
-                    p[j] = seek_products(&k[j], q + 32 * b);
+                    p[j] = seek_products(kind, &k[j], seek_act(q, 32 * b, A8), A8);
                     scLo[j] = k[j].scaleLo;
                     scHi[j] = k[j].scaleHi;
                 } else {
-                    acc[j] = seek_meet(kind, &k[j], b, q, dT, cols, acc[j], NT);
+                    acc[j] = seek_meet(kind, &k[j], b, q, dT, cols, acc[j], NT, A8);
                 }
             }
             if (NT == 1) acc1 = seek_fold8(p, scLo, scHi, d + 8 * i, 8, acc1);
@@ -644,8 +709,8 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
     } else {
         // Whole groups of eight blocks with m a constant (no per-block tests), then the tail.
         int g = 0;
-        for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, dT, cols, offsets, acc, &acc1, NT);
-        if (g < nb) seek_group32(kind, w, g, nb - g, q, d, dT, cols, offsets, acc, &acc1, NT);
+        for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, dT, cols, offsets, acc, &acc1, NT, A8);
+        if (g < nb) seek_group32(kind, w, g, nb - g, q, d, dT, cols, offsets, acc, &acc1, NT, A8);
     }
     float sums[8];
     if (NT == 1) {
@@ -662,22 +727,19 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const int16_
     }
 }
 
-/// One weight row of format `kind` (`nb` blocks of 32 values) times `nt` activation rows of
-/// `cols` values each (nt = 1 for decode; up to 8 at once for prefill and batched decode):
-/// out[0..nt). `d` is the scales of one row (used when nt = 1), `dT` the scales of a group
-/// of eight rows block-major, dT[8b + t] (used when nt > 1; lanes t ≥ nt are ignored).
-SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d,
-                             const float *dT, const float *s, int cols, int nt, float *out) {
-#define SEEK_ROWS_FOR(KIND)                                                    \
-    switch (nt) {                                                              \
-    case 1: seek_rows(KIND, w, nb, q, d, dT, s, cols, 1, out, 1); break;       \
-    case 2: seek_rows(KIND, w, nb, q, d, dT, s, cols, 2, out, 2); break;       \
-    case 3: seek_rows(KIND, w, nb, q, d, dT, s, cols, 3, out, 3); break;       \
-    case 4: seek_rows(KIND, w, nb, q, d, dT, s, cols, 4, out, 4); break;       \
-    case 5: seek_rows(KIND, w, nb, q, d, dT, s, cols, 5, out, 5); break;       \
-    case 6: seek_rows(KIND, w, nb, q, d, dT, s, cols, 6, out, 6); break;       \
-    case 7: seek_rows(KIND, w, nb, q, d, dT, s, cols, 7, out, 7); break;       \
-    default: seek_rows(KIND, w, nb, q, d, dT, s, cols, 8, out, 8); break;      \
+/// The entry points below for one activation width: A8 = 0 for 16-bit activations, 1 for 8-bit.
+SEEK_AVX2_INLINE void seek_dot_rows_with(int kind, const uint8_t *w, int nb, const void *q, const float *d,
+                                         const float *dT, const float *s, int cols, int nt, float *out, const int A8) {
+#define SEEK_ROWS_FOR(KIND)                                                        \
+    switch (nt) {                                                                  \
+    case 1: seek_rows(KIND, w, nb, q, d, dT, s, cols, 1, out, 1, A8); break;       \
+    case 2: seek_rows(KIND, w, nb, q, d, dT, s, cols, 2, out, 2, A8); break;       \
+    case 3: seek_rows(KIND, w, nb, q, d, dT, s, cols, 3, out, 3, A8); break;       \
+    case 4: seek_rows(KIND, w, nb, q, d, dT, s, cols, 4, out, 4, A8); break;       \
+    case 5: seek_rows(KIND, w, nb, q, d, dT, s, cols, 5, out, 5, A8); break;       \
+    case 6: seek_rows(KIND, w, nb, q, d, dT, s, cols, 6, out, 6, A8); break;       \
+    case 7: seek_rows(KIND, w, nb, q, d, dT, s, cols, 7, out, 7, A8); break;       \
+    default: seek_rows(KIND, w, nb, q, d, dT, s, cols, 8, out, 8, A8); break;      \
     }
     switch (kind) {
     case SEEK_Q8_0: SEEK_ROWS_FOR(SEEK_Q8_0) break;
@@ -691,6 +753,32 @@ SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *
 #undef SEEK_ROWS_FOR
 }
 
+SEEK_AVX2_INLINE void seek_dot_each_row_with(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,
+                                             const void *q, const float *d, const float *s, int cols, float *out, const int A8) {
+    const size_t ahead = 6144;
+    const uint8_t *end = w + rowBytes * (size_t)last;
+    for (int r = first; r < last; r++) {
+        const uint8_t *row = w + rowBytes * (size_t)r;
+        for (const uint8_t *p = row + ahead; p < row + ahead + rowBytes && p < end; p += 64) _mm_prefetch((const char *)p, _MM_HINT_T0);
+        seek_dot_rows_with(kind, row, nb, q, d, NULL, s, cols, 1, out + r, A8);
+    }
+}
+
+/// One weight row of format `kind` (`nb` blocks of 32 values) times `nt` 16-bit activation
+/// rows of `cols` values each (nt = 1 for decode; up to 8 at once for prefill and batched
+/// decode): out[0..nt). `d` is the scales of one row (used when nt = 1), `dT` the scales of a
+/// group of eight rows block-major, dT[8b + t] (used when nt > 1; lanes t ≥ nt are ignored).
+SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d,
+                             const float *dT, const float *s, int cols, int nt, float *out) {
+    seek_dot_rows_with(kind, w, nb, q, d, dT, s, cols, nt, out, 0);
+}
+
+/// seek_dot_rows for 8-bit activations (seek_quantize_q8): the same blocks, sums and order.
+SEEK_AVX2 void seek_dot_rows_q8(int kind, const uint8_t *w, int nb, const int8_t *q, const float *d,
+                                const float *dT, const float *s, int cols, int nt, float *out) {
+    seek_dot_rows_with(kind, w, nb, q, d, dT, s, cols, nt, out, 1);
+}
+
 /// Decode's product: weight rows first..<last (each `rowBytes` long, `nb` blocks of format
 /// `kind`) times one activation row, out[r] for each r. The same kernel as seek_dot_rows with
 /// nt = 1, row after row, with the weight bytes about 6 KiB ahead asked for in advance: the
@@ -698,13 +786,13 @@ SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *
 /// of cache, `scripts/kernel-bench.c`: 6-11 G multiply-adds/s without, 11.7-12.3 with).
 SEEK_AVX2 void seek_dot_each_row(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,
                                  const int16_t *q, const float *d, const float *s, int cols, float *out) {
-    const size_t ahead = 6144;
-    const uint8_t *end = w + rowBytes * (size_t)last;
-    for (int r = first; r < last; r++) {
-        const uint8_t *row = w + rowBytes * (size_t)r;
-        for (const uint8_t *p = row + ahead; p < row + ahead + rowBytes && p < end; p += 64) _mm_prefetch((const char *)p, _MM_HINT_T0);
-        seek_dot_rows(kind, row, nb, q, d, NULL, s, cols, 1, out + r);
-    }
+    seek_dot_each_row_with(kind, w, rowBytes, first, last, nb, q, d, s, cols, out, 0);
+}
+
+/// seek_dot_each_row for 8-bit activations.
+SEEK_AVX2 void seek_dot_each_row_q8(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,
+                                    const int8_t *q, const float *d, const float *s, int cols, float *out) {
+    seek_dot_each_row_with(kind, w, rowBytes, first, last, nb, q, d, s, cols, out, 1);
 }
 
 #else  // not x86-64: no SIMD kernels here; Swift takes its own paths.
@@ -728,6 +816,11 @@ static inline void seek_attend_shared(const float *q, size_t qstride, int nq, co
 static inline void seek_attend_shared_f16(const float *q, size_t qstride, int nq, const uint16_t *keys, const uint16_t *values,
                                           size_t stride, int n, int hd, int vd, float scale, float *scores, float *out, size_t ostride) {}
 static inline float seek_dot_f16(const uint16_t *w, const float *x, int n) { return 0; }
+static inline void seek_quantize_q8(const float *x, int n, int8_t *q, float *d, float *s) {}
+static inline void seek_dot_rows_q8(int kind, const uint8_t *w, int nb, const int8_t *q, const float *d,
+                                    const float *dT, const float *s, int cols, int nt, float *out) {}
+static inline void seek_dot_each_row_q8(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,
+                                        const int8_t *q, const float *d, const float *s, int cols, float *out) {}
 static inline void seek_dot_each_row(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,
                                      const int16_t *q, const float *d, const float *s, int cols, float *out) {}
 

@@ -6,10 +6,11 @@ import Synchronization
 import Glibc
 #endif
 
-// Integer dot products: activations quantized once per row to 16-bit blocks of 32 values,
-// then multiplied against the weights' own blocks with AVX2's vpmaddwd (the C module
-// CSeekSIMD; its header says why 16 bits and not 8). The float kernels beside them
-// (FusedDot.swift) remain the exact path: for CPUs without AVX2 and for `--exact` runs.
+// Integer dot products: activations quantized once per row to 16-bit (or, by choice, 8-bit)
+// blocks of 32 values, then multiplied against the weights' own blocks with AVX2's vpmaddwd
+// (vpmaddubsw for 8 bits) in the C module CSeekSIMD, whose header says why 16 bits is the
+// default. The float kernels beside them (FusedDot.swift) remain the exact path: for CPUs
+// without AVX2 and for `--exact` runs.
 
 /// Which kernels the process uses. Read once per matmul.
 public enum KernelSettings {
@@ -17,6 +18,7 @@ public enum KernelSettings {
     public static let hasAVX2: Bool = seek_cpu_has_avx2() != 0
 
     private static let exact = Atomic<Bool>(getenv("SWIFTSEEK_EXACT").map { String(cString: $0) == "1" } ?? false)
+    private static let eightBit = Atomic<Bool>(getenv("SWIFTSEEK_ACTIVATIONS").map { String(cString: $0) == "8" } ?? false)
 
     /// Float activations everywhere (no 16-bit activation quantization): results within
     /// ~1e-5 of a float reference instead of ~1e-4. Slower; for parity checks (`--exact`, or
@@ -26,7 +28,20 @@ public enum KernelSettings {
         set { exact.store(newValue, ordering: .relaxed) }
     }
 
-    /// Whether weights of `type` multiply 16-bit activations (rows up to 32768 values).
+    /// The width of quantized activations, 16 (default) or 8 bits (`--activations 8`, or
+    /// SWIFTSEEK_ACTIVATIONS=8 in the environment): 8 bits is llama.cpp's precision, faster
+    /// (one vpmaddubsw per block instead of two vpmaddwd on widened weights) and further from
+    /// the float reference (SmolLM2 logits ~0.2 off instead of ~1e-4). Set before a model runs;
+    /// one width for the whole process, so a token's result never depends on its batch.
+    public static var activationBits: Int {
+        get { eightBit.load(ordering: .relaxed) ? 8 : 16 }
+        set {
+            precondition(newValue == 8 || newValue == 16, "activations are 8 or 16 bits")
+            eightBit.store(newValue == 8, ordering: .relaxed)
+        }
+    }
+
+    /// Whether weights of `type` multiply quantized activations (rows up to 32768 values).
     public static func usesQuantizedActivations(_ type: GGMLType, columns: Int = 0) -> Bool {
         hasAVX2 && !exactActivations && IntegerKernel(type) != nil && columns <= 32 * Int(SEEK_MAX_BLOCKS)
     }
@@ -64,9 +79,9 @@ enum IntegerKernel {
     }
 }
 
-/// Rows of activations quantized to 16 bits in blocks of 32: per row `cols` int16 values
-/// (inside each block in the kernels' order: the even values, then the odd ones; see
-/// `position(ofValue:)`),
+/// Rows of activations quantized to 16 (or 8) bits in blocks of 32: per row `cols` int16
+/// values (inside each block in the kernels' order: the even values, then the odd ones; see
+/// `position(ofValue:)`) or `cols` int8 values in column order,
 /// `cols / 32` float scales d and `cols / 16` sums d·Σq of 16 values. For the kernels that
 /// take eight rows at once the scales are also kept block-major per group of eight rows
 /// (`dT`: group g, block b, row t at (g·blocks + b)·8 + t; zeros past the last row). One
@@ -74,23 +89,28 @@ enum IntegerKernel {
 public final class QuantizedActivations {
     public let rows: Int
     public let cols: Int
+    /// 16 or 8.
+    public let bits: Int
     let raw: UnsafeMutableRawPointer
-    let q: UnsafeMutablePointer<Int16>
+    /// The values: Int16 (16 bits) or Int8 (8 bits).
+    let q: UnsafeMutableRawPointer
     let d: UnsafeMutablePointer<Float>
     let s: UnsafeMutablePointer<Float>
     let dT: UnsafeMutablePointer<Float>
 
-    /// `cols` must be a multiple of 32.
-    public init(rows: Int, cols: Int) {
+    /// `cols` must be a multiple of 32; `bits` 16 or 8 (default: `KernelSettings.activationBits`).
+    public init(rows: Int, cols: Int, bits: Int = KernelSettings.activationBits) {
         precondition(cols % 32 == 0, "activation rows must be whole blocks of 32")
+        precondition(bits == 8 || bits == 16, "activations are 8 or 16 bits")
         self.rows = rows
         self.cols = cols
+        self.bits = bits
         let groups = (rows + 7) / 8
-        let qBytes = (rows * cols * 2 + 63) & ~63
+        let qBytes = (rows * cols * bits / 8 + 63) & ~63
         let dBytes = (rows * cols / 32 * 4 + 63) & ~63
         let sBytes = (rows * cols / 16 * 4 + 63) & ~63
         raw = .allocate(byteCount: qBytes + dBytes + sBytes + groups * 8 * cols / 32 * 4, alignment: 64)
-        q = raw.bindMemory(to: Int16.self, capacity: rows * cols)
+        q = raw
         d = (raw + qBytes).bindMemory(to: Float.self, capacity: rows * cols / 32)
         s = (raw + qBytes + dBytes).bindMemory(to: Float.self, capacity: rows * cols / 16)
         dT = (raw + qBytes + dBytes + sBytes).bindMemory(to: Float.self, capacity: groups * 8 * cols / 32)
@@ -98,15 +118,22 @@ public final class QuantizedActivations {
 
     deinit { raw.deallocate() }
 
-    /// Quantizes `rows × cols` floats (row-major): each block of 32 gets d = max|x| / 32767 and
-    /// q = round(x · (1 / d)) (ties to even). AVX2 where the CPU has it (the only case where
-    /// the integer kernels run), else the Swift reference.
+    /// The 16-bit values (bits == 16).
+    var q16: UnsafeMutablePointer<Int16> { q.assumingMemoryBound(to: Int16.self) }
+    /// The 8-bit values (bits == 8).
+    var q8: UnsafeMutablePointer<Int8> { q.assumingMemoryBound(to: Int8.self) }
+
+    /// Quantizes `rows × cols` floats (row-major): each block of 32 gets d = max|x| / 32767
+    /// (127 for 8 bits) and q = round(x · (1 / d)) (ties to even). AVX2 where the CPU has it
+    /// (the only case where the integer kernels run), else the Swift reference.
     public func quantize(_ x: UnsafePointer<Float>, reference: Bool = false) {
         for r in 0..<rows {
-            if KernelSettings.hasAVX2 && !reference {
-                seek_quantize_q16(x + r * cols, Int32(cols), q + r * cols, d + r * cols / 32, s + r * cols / 16)
-            } else {
-                Self.quantizeRowReference(x + r * cols, cols, q + r * cols, d + r * cols / 32, s + r * cols / 16)
+            let xr = x + r * cols, dr = d + r * cols / 32, sr = s + r * cols / 16
+            switch (bits, KernelSettings.hasAVX2 && !reference) {
+            case (16, true): seek_quantize_q16(xr, Int32(cols), q16 + r * cols, dr, sr)
+            case (16, false): Self.quantizeRowReference(xr, cols, q16 + r * cols, dr, sr)
+            case (_, true): seek_quantize_q8(xr, Int32(cols), q8 + r * cols, dr, sr)
+            default: Self.quantizeRowReference8(xr, cols, q8 + r * cols, dr, sr)
             }
         }
         if rows > 1 { Self.transposeScales(d, rows: rows, blocks: cols / 32, into: dT) }
@@ -135,7 +162,7 @@ public final class QuantizedActivations {
 
     /// The quantized value for column `c` of row `r`.
     func value(row r: Int, column c: Int) -> Int16 {
-        q[r * cols + (c & ~31) + Self.position(ofValue: c & 31)]
+        bits == 8 ? Int16(q8[r * cols + c]) : q16[r * cols + (c & ~31) + Self.position(ofValue: c & 31)]
     }
 
     /// The quantized values (in column order), scales and sums of row `r` (for tests).
@@ -176,6 +203,28 @@ public final class QuantizedActivations {
         }
     }
 
+    /// The 8-bit reference: d = max|x| / 127, q = round-half-even(x / d) in column order, and
+    /// s as for 16 bits (bit-identical to seek_quantize_q8).
+    static func quantizeRowReference8(_ x: UnsafePointer<Float>, _ n: Int, _ q: UnsafeMutablePointer<Int8>,
+                                      _ d: UnsafeMutablePointer<Float>, _ s: UnsafeMutablePointer<Float>) {
+        for b in 0..<(n / 32) {
+            let block = x + 32 * b
+            var m: Float = 0
+            for i in 0..<32 { m = max(m, abs(block[i])) }
+            let scale = m / 127 as Float
+            d[b] = scale
+            let inv: Float = scale == 0 ? 0 : 1 / scale
+            var sums = (Int32(0), Int32(0))
+            for i in 0..<32 {
+                let v = Int32((block[i] * inv).rounded(.toNearestOrEven))
+                q[32 * b + i] = Int8(truncatingIfNeeded: v)
+                if i < 16 { sums.0 &+= v } else { sums.1 &+= v }
+            }
+            s[2 * b] = scale * Float(sums.0)
+            s[2 * b + 1] = scale * Float(sums.1)
+        }
+    }
+
     /// One weight row of `kernel`'s format times activation rows `first ..< first + count`
     /// (count 1...8; the SIMD kernel decodes the weights once for all of them): out[0..<count].
     /// Several rows at once need `first` to start a group of eight (as matmul's tiles do);
@@ -186,15 +235,25 @@ public final class QuantizedActivations {
         let nb = cols / 32
         let wp = w.assumingMemoryBound(to: UInt8.self)
         if count == 1 || first % 8 == 0 {
-            seek_dot_rows(kernel.cKind, wp, Int32(nb), q + first * cols, d + first * nb, dT + first * nb,
-                          s + first * cols / 16, Int32(cols), Int32(count), out)
+            rowsKernel(kernel, wp, first: first, count: count, dT: dT + first * nb, out)
             return
         }
         var gathered = [Float](repeating: 0, count: 8 * nb)
         gathered.withUnsafeMutableBufferPointer { g in
             Self.transposeScales(d + first * nb, rows: count, blocks: nb, into: g.baseAddress!)
-            seek_dot_rows(kernel.cKind, wp, Int32(nb), q + first * cols, d + first * nb, g.baseAddress!,
-                          s + first * cols / 16, Int32(cols), Int32(count), out)
+            rowsKernel(kernel, wp, first: first, count: count, dT: g.baseAddress!, out)
+        }
+    }
+
+    /// seek_dot_rows for this width.
+    @inline(__always)
+    private func rowsKernel(_ kernel: IntegerKernel, _ w: UnsafePointer<UInt8>, first: Int, count: Int,
+                            dT: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        let nb = Int32(cols / 32), n = Int32(cols), dr = d + first * cols / 32, sr = s + first * cols / 16
+        if bits == 8 {
+            seek_dot_rows_q8(kernel.cKind, w, nb, q8 + first * cols, dr, dT, sr, n, Int32(count), out)
+        } else {
+            seek_dot_rows(kernel.cKind, w, nb, q16 + first * cols, dr, dT, sr, n, Int32(count), out)
         }
     }
 
@@ -203,9 +262,14 @@ public final class QuantizedActivations {
     @inline(__always)
     func dotEachRow(_ kernel: IntegerKernel, _ base: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, _ out: UnsafeMutablePointer<Float>) {
         let kind = kernel.cKind, nb = Int32(cols / 32), n = Int32(cols)
-        let q = self.q, d = self.d, s = self.s
+        let d = self.d, s = self.s
         let w = base.assumingMemoryBound(to: UInt8.self)
-        seek_dot_each_row(kind, w, rowBytes, Int32(rows.lowerBound), Int32(rows.upperBound), nb, q, d, s, n, out)
+        let first = Int32(rows.lowerBound), last = Int32(rows.upperBound)
+        if bits == 8 {
+            seek_dot_each_row_q8(kind, w, rowBytes, first, last, nb, q8, d, s, n, out)
+        } else {
+            seek_dot_each_row(kind, w, rowBytes, first, last, nb, q16, d, s, n, out)
+        }
     }
 
     /// Row `r`'s dot product with one weight row (the SIMD kernel, one token).
