@@ -122,7 +122,7 @@ print(pp, tg)
 PY
 }
 run_swiftseek() {  # file → "pp tg"
-    SWIFTSEEK_ACTIVATIONS= "$SS" bench -m "$1" --pp 512 --tg 128 --threads "$THREADS" --activations "$ACT" --reps 1 --json </dev/null >"$WORK/ss.json" 2>"$WORK/ss.err" \
+    env -u SWIFTSEEK_ACTIVATIONS "$SS" bench -m "$1" --pp 512 --tg 128 --threads "$THREADS" --activations "$ACT" --reps 1 --json </dev/null >"$WORK/ss.json" 2>"$WORK/ss.err" \
         || { cat "$WORK/ss.err" >&2; say "swiftseek bench failed on $1"; exit 1; }
     python3 -c 'import json, sys; o = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print(o["pp_tps"], o["tg_tps"])' "$WORK/ss.json"
 }

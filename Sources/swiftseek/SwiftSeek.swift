@@ -46,7 +46,7 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if let t = threads, t < 1 || t > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
         if let a = activations, a != 8 && a != 16 { throw ValidationError("--activations must be 8 or 16") }
-        if let e = ProcessInfo.processInfo.environment["SWIFTSEEK_ACTIVATIONS"], e != "8" && e != "16" {
+        if let e = ProcessInfo.processInfo.environment["SWIFTSEEK_ACTIVATIONS"], !e.isEmpty, e != "8", e != "16" {
             throw ValidationError("SWIFTSEEK_ACTIVATIONS must be 8 or 16 (it is \"\(e)\")")
         }
         if exact && activations != nil { throw ValidationError("--exact uses float activations: give --exact or --activations, not both") }

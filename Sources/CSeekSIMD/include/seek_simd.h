@@ -556,8 +556,36 @@ SEEK_AVX2_INLINE __m256i seek_products(int kind, const SeekBlock *k, const void 
 /// `dT` holds the rows' scales block-major: dT[8b + t].
 SEEK_AVX2_INLINE __m256 seek_meet(int kind, const SeekBlock *k, int b, const void *q, const float *dT,
                                   int cols, __m256 acc, const int NT, const int A8) {
-    __m256i p[8];
     const __m256 dt = _mm256_loadu_ps(dT + 8 * b);
+    if (A8 && kind != SEEK_Q8_0) {
+        // 8 bits, unsigned weights: the rows' vpmaddubsw pair sums (|x| <= 2·63·127) are added
+        // across rows while still int16 (vphaddw: within int16 for one level with Q6_K's 6-bit
+        // weights, two with 4- and 5-bit ones, |x| <= 8·31·127), so fewer vpmaddwd and
+        // vphaddd follow. The integer sums are the same, so the result is that of one row alone.
+        __m256i P[8];
+        SEEK_UNROLL
+        for (int t = 0; t < 8; t++)
+            P[t] = t < NT ? _mm256_maddubs_epi16(k->bytes, _mm256_loadu_si256((const __m256i *)seek_act(q, (size_t)t * cols + 32 * b, A8)))
+                          : _mm256_setzero_si256();
+        const __m256i ones = _mm256_set1_epi16(1);
+        const __m256i h01 = _mm256_hadd_epi16(P[0], P[1]), h23 = _mm256_hadd_epi16(P[2], P[3]);
+        const __m256i h45 = _mm256_hadd_epi16(P[4], P[5]), h67 = _mm256_hadd_epi16(P[6], P[7]);
+        __m256i a, c;  // 128-bit lane h, int32 lane t: row t's (a: t < 4; c: t - 4) sum over values 16h..16h+15
+        if (kind == SEEK_Q6_K) {
+            a = _mm256_hadd_epi32(_mm256_madd_epi16(h01, ones), _mm256_madd_epi16(h23, ones));
+            c = _mm256_hadd_epi32(_mm256_madd_epi16(h45, ones), _mm256_madd_epi16(h67, ones));
+        } else {
+            a = _mm256_madd_epi16(_mm256_hadd_epi16(h01, h23), ones);
+            c = _mm256_madd_epi16(_mm256_hadd_epi16(h45, h67), ones);
+        }
+        const __m256i lower = _mm256_permute2x128_si256(a, c, 0x20), upper = _mm256_permute2x128_si256(a, c, 0x31);
+        if (kind == SEEK_Q6_K) {
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lower), _mm256_mul_ps(_mm256_set1_ps(k->scaleLo), dt), acc);
+            return _mm256_fmadd_ps(_mm256_cvtepi32_ps(upper), _mm256_mul_ps(_mm256_set1_ps(k->scaleHi), dt), acc);
+        }
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(lower, upper)), _mm256_mul_ps(_mm256_set1_ps(k->scaleLo), dt), acc);
+    }
+    __m256i p[8];
     SEEK_UNROLL
     for (int t = 0; t < 8; t++) p[t] = t < NT ? seek_products(kind, k, seek_act(q, (size_t)t * cols + 32 * b, A8), A8) : _mm256_setzero_si256();
     if (kind == SEEK_Q6_K) {  // the two halves of the block, each with its own scale
