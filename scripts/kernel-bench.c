@@ -42,14 +42,17 @@ int main(int argc, char **argv) {
     float *dT = malloc(sizeof(float) * cols / 32 * 8);  // the eight rows' scales block-major
     for (int b = 0; b < cols / 32; b++)
         for (int t = 0; t < 8; t++) dT[8 * b + t] = d[t * (cols / 32) + b];
+    float *sT = malloc(sizeof(float) * cols / 16 * 8);  // and their sums
+    for (int j = 0; j < cols / 16; j++)
+        for (int t = 0; t < 8; t++) sT[8 * j + t] = s[t * (cols / 16) + j];
     float out[8];
     volatile float sink = 0;
     double best = 1e9;
     for (int rep = 0; rep < 20; rep++) {
         const double t0 = now();
         for (int r = 0; r < rows; r++) {
-            if (bits == 8) seek_dot_rows_q8(kind, w + r * rowBytes, cols / 32, q8, d, dT, s, cols, nt, out);
-            else seek_dot_rows(kind, w + r * rowBytes, cols / 32, q, d, dT, s, cols, nt, out);
+            if (bits == 8) seek_dot_rows_q8(kind, w + r * rowBytes, cols / 32, q8, d, dT, s, sT, cols, nt, out);
+            else seek_dot_rows(kind, w + r * rowBytes, cols / 32, q, d, dT, s, sT, cols, nt, out);
             sink += out[0];
         }
         const double t = now() - t0;

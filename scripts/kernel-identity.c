@@ -43,17 +43,25 @@ int main(void) {
                 }
             }
         }
-        static float x[COLS * 8], d[NB * 8], s[2 * NB * 8], dT[NB * 8];
+        static float x[COLS * 8], d[NB * 8], s[2 * NB * 8], dT[NB * 8], sT[2 * NB * 8];
         static int16_t q[COLS * 8];
         for (int i = 0; i < COLS * 8; i++) x[i] = (float)(rand() % 2000) / 1000.0f - 1;
         for (int t = 0; t < 8; t++) seek_quantize_q16(x + t * COLS, COLS, q + t * COLS, d + t * NB, s + t * 2 * NB);
         for (int b = 0; b < NB; b++)
             for (int t = 0; t < 8; t++) dT[8 * b + t] = d[t * NB + b];
+        for (int j = 0; j < 2 * NB; j++)
+            for (int t = 0; t < 8; t++) sT[8 * j + t] = s[t * 2 * NB + j];
         for (int r = 0; r < ROWS; r++) {
             float one[8], eight[8];
+#ifdef SEEK_DOT_ROWS_TAKES_ST  // (headers after 9af5ad0 take the sums block-major too)
+            for (int t = 0; t < 8; t++)
+                seek_dot_rows(kind, w + r * rb, NB, q + t * COLS, d + t * NB, dT, s + t * 2 * NB, NULL, COLS, 1, one + t);
+            seek_dot_rows(kind, w + r * rb, NB, q, d, dT, s, sT, COLS, 8, eight);
+#else
             for (int t = 0; t < 8; t++)
                 seek_dot_rows(kind, w + r * rb, NB, q + t * COLS, d + t * NB, dT, s + t * 2 * NB, COLS, 1, one + t);
             seek_dot_rows(kind, w + r * rb, NB, q, d, dT, s, COLS, 8, eight);
+#endif
             for (int t = 0; t < 8; t++) printf("kind %d row %d token %d: %a %a\n", kind, r, t, one[t], eight[t]);
         }
         free(w);

@@ -356,6 +356,8 @@ SEEK_AVX2 void seek_axpy(float a, const float *x, float *y, int n) {
 
 /// The longest weight row the integer kernels take, in blocks of 32 (32768 values).
 enum { SEEK_MAX_BLOCKS = 1024 };
+/// seek_dot_rows takes the rows' sums block-major too (sT), for scripts built against several header versions.
+#define SEEK_DOT_ROWS_TAKES_ST 1
 
 /// The weight formats with integer kernels (the `kind` argument below).
 enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4, SEEK_Q4_K = 5, SEEK_Q6_K = 6 };
@@ -622,13 +624,38 @@ static inline float seek_tree8(const float *a) {
 }
 
 /// The weights' offsets (per 16 values) met by activation row t's sums: Σ offsets[j]·s[j].
+/// Lane j % 8 takes the terms j of each full eight, added by seek_hsum's tree; the tail after
+/// them goes in order, each term fused (an explicit fma, so no compiler's contraction choice
+/// can make this differ from seek_offset_dot8).
 SEEK_AVX2_INLINE float seek_offset_dot(const float *offsets, const float *st, int n) {
     __m256 o = _mm256_setzero_ps();
     int j = 0;
     for (; j + 8 <= n; j += 8) o = _mm256_fmadd_ps(_mm256_load_ps(offsets + j), _mm256_loadu_ps(st + j), o);
-    float tail = 0;
-    for (; j < n; j++) tail += offsets[j] * st[j];
-    return seek_hsum(o) + tail;
+    __m128 tail = _mm_setzero_ps();
+    for (; j < n; j++) tail = _mm_fmadd_ss(_mm_set_ss(offsets[j]), _mm_set_ss(st[j]), tail);
+    return seek_hsum(o) + _mm_cvtss_f32(tail);
+}
+
+/// seek_offset_dot for eight activation rows at once, lane t = row t, with the rows' sums
+/// block-major (sT[8j + t]): the same terms, the same additions in the same order, so each
+/// row gets bit for bit what it gets alone; eight independent accumulators instead of one
+/// dependent chain and a horizontal sum per row (that epilogue was ~10% of Qwen's prefill
+/// kernel time).
+SEEK_AVX2_INLINE __m256 seek_offset_dot8(const float *offsets, const float *sT, int n) {
+    __m256 a[8];
+    SEEK_UNROLL
+    for (int l = 0; l < 8; l++) a[l] = _mm256_setzero_ps();
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        SEEK_UNROLL
+        for (int l = 0; l < 8; l++) a[l] = _mm256_fmadd_ps(_mm256_broadcast_ss(offsets + j + l), _mm256_loadu_ps(sT + 8 * (size_t)(j + l)), a[l]);
+    }
+    __m256 tail = _mm256_setzero_ps();
+    for (; j < n; j++) tail = _mm256_fmadd_ps(_mm256_broadcast_ss(offsets + j), _mm256_loadu_ps(sT + 8 * (size_t)j), tail);
+    // seek_hsum's order: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+    const __m256 tree = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6])),
+                                      _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7])));
+    return _mm256_add_ps(tree, tail);
 }
 
 /// Blocks g..g+m-1 (m ≤ 8) of a 32-value format met by NT activation rows: seek_rows' step
@@ -657,7 +684,7 @@ SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int 
 }
 
 /// One weight row (`nb` blocks of 32 of format `kind`) times `NT` (≤ 8) activation rows (row t at
-/// q + t·cols, its sums at s + t·cols/16; the scales at d for one row, block-major in dT for
+/// q + t·cols; the scales and sums at d and s for one row, block-major in dT and sT for
 /// several): out[t]. Each block is decoded once for all rows, and each row's integer sum over
 /// a block is exact before it is scaled, so every row gets exactly the float operations it
 /// would get alone (one token or many give bit-identical results). Eight accumulators per row
@@ -667,7 +694,7 @@ SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int 
 /// rather than scaled lane by lane: the scale and fma then cost one instruction per block for
 /// all eight rows instead of three per row.
 SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *q, const float *d,
-                                const float *dT, const float *s, int cols, int nt, float *out, const int NT, const int A8) {
+                                const float *dT, const float *s, const float *sT, int cols, int nt, float *out, const int NT, const int A8) {
     __m256 acc[8];  // NT > 1: acc[j] for blocks ≡ j (mod 8), lane t = row t
     SEEK_UNROLL
     for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
@@ -740,34 +767,35 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *
         for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, dT, cols, offsets, acc, &acc1, NT, A8);
         if (g < nb) seek_group32(kind, w, g, nb - g, q, d, dT, cols, offsets, acc, &acc1, NT, A8);
     }
-    float sums[8];
     if (NT == 1) {
         float a[8];
         _mm256_storeu_ps(a, acc1);
-        sums[0] = seek_tree8(a);
-    } else {  // the same additions, lane by lane
-        _mm256_storeu_ps(sums, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])),
-                                             _mm256_add_ps(_mm256_add_ps(acc[4], acc[5]), _mm256_add_ps(acc[6], acc[7]))));
+        out[0] = seek_tree8(a);
+        if (kind != SEEK_Q8_0) out[0] += seek_offset_dot(offsets, s, 2 * nb);
+        return;
     }
-    for (int t = 0; t < nt; t++) {
-        out[t] = sums[t];
-        if (kind != SEEK_Q8_0) out[t] += seek_offset_dot(offsets, s + (size_t)t * cols / 16, 2 * nb);
-    }
+    // The same additions, lane by lane.
+    __m256 sums = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])),
+                                _mm256_add_ps(_mm256_add_ps(acc[4], acc[5]), _mm256_add_ps(acc[6], acc[7])));
+    if (kind != SEEK_Q8_0) sums = _mm256_add_ps(sums, seek_offset_dot8(offsets, sT, 2 * nb));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, sums);
+    for (int t = 0; t < nt; t++) out[t] = lanes[t];
 }
 
 /// The entry points below for one activation width: A8 = 0 for 16-bit activations, 1 for 8-bit.
 SEEK_AVX2_INLINE void seek_dot_rows_with(int kind, const uint8_t *w, int nb, const void *q, const float *d,
-                                         const float *dT, const float *s, int cols, int nt, float *out, const int A8) {
+                                         const float *dT, const float *s, const float *sT, int cols, int nt, float *out, const int A8) {
 #define SEEK_ROWS_FOR(KIND)                                                        \
     switch (nt) {                                                                  \
-    case 1: seek_rows(KIND, w, nb, q, d, dT, s, cols, 1, out, 1, A8); break;       \
-    case 2: seek_rows(KIND, w, nb, q, d, dT, s, cols, 2, out, 2, A8); break;       \
-    case 3: seek_rows(KIND, w, nb, q, d, dT, s, cols, 3, out, 3, A8); break;       \
-    case 4: seek_rows(KIND, w, nb, q, d, dT, s, cols, 4, out, 4, A8); break;       \
-    case 5: seek_rows(KIND, w, nb, q, d, dT, s, cols, 5, out, 5, A8); break;       \
-    case 6: seek_rows(KIND, w, nb, q, d, dT, s, cols, 6, out, 6, A8); break;       \
-    case 7: seek_rows(KIND, w, nb, q, d, dT, s, cols, 7, out, 7, A8); break;       \
-    default: seek_rows(KIND, w, nb, q, d, dT, s, cols, 8, out, 8, A8); break;      \
+    case 1: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 1, out, 1, A8); break;   \
+    case 2: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 2, out, 2, A8); break;   \
+    case 3: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 3, out, 3, A8); break;   \
+    case 4: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 4, out, 4, A8); break;   \
+    case 5: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 5, out, 5, A8); break;   \
+    case 6: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 6, out, 6, A8); break;   \
+    case 7: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 7, out, 7, A8); break;   \
+    default: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 8, out, 8, A8); break;  \
     }
     switch (kind) {
     case SEEK_Q8_0: SEEK_ROWS_FOR(SEEK_Q8_0) break;
@@ -788,23 +816,24 @@ SEEK_AVX2_INLINE void seek_dot_each_row_with(int kind, const uint8_t *w, size_t 
     for (int r = first; r < last; r++) {
         const uint8_t *row = w + rowBytes * (size_t)r;
         for (const uint8_t *p = row + ahead; p < row + ahead + rowBytes && p < end; p += 64) _mm_prefetch((const char *)p, _MM_HINT_T0);
-        seek_dot_rows_with(kind, row, nb, q, d, NULL, s, cols, 1, out + r, A8);
+        seek_dot_rows_with(kind, row, nb, q, d, NULL, s, NULL, cols, 1, out + r, A8);
     }
 }
 
 /// One weight row of format `kind` (`nb` blocks of 32 values) times `nt` 16-bit activation
 /// rows of `cols` values each (nt = 1 for decode; up to 8 at once for prefill and batched
-/// decode): out[0..nt). `d` is the scales of one row (used when nt = 1), `dT` the scales of a
-/// group of eight rows block-major, dT[8b + t] (used when nt > 1; lanes t ≥ nt are ignored).
+/// decode): out[0..nt). `d` and `s` are the scales and sums of one row (used when nt = 1),
+/// `dT` and `sT` those of a group of eight rows block-major, dT[8b + t] and sT[8j + t] (used
+/// when nt > 1; lanes t ≥ nt are ignored).
 SEEK_AVX2 void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d,
-                             const float *dT, const float *s, int cols, int nt, float *out) {
-    seek_dot_rows_with(kind, w, nb, q, d, dT, s, cols, nt, out, 0);
+                             const float *dT, const float *s, const float *sT, int cols, int nt, float *out) {
+    seek_dot_rows_with(kind, w, nb, q, d, dT, s, sT, cols, nt, out, 0);
 }
 
 /// seek_dot_rows for 8-bit activations (seek_quantize_q8): the same blocks, sums and order.
 SEEK_AVX2 void seek_dot_rows_q8(int kind, const uint8_t *w, int nb, const int8_t *q, const float *d,
-                                const float *dT, const float *s, int cols, int nt, float *out) {
-    seek_dot_rows_with(kind, w, nb, q, d, dT, s, cols, nt, out, 1);
+                                const float *dT, const float *s, const float *sT, int cols, int nt, float *out) {
+    seek_dot_rows_with(kind, w, nb, q, d, dT, s, sT, cols, nt, out, 1);
 }
 
 /// Decode's product: weight rows first..<last (each `rowBytes` long, `nb` blocks of format
@@ -830,8 +859,7 @@ enum { SEEK_Q8_0 = 0, SEEK_Q4_0 = 1, SEEK_Q4_1 = 2, SEEK_Q5_0 = 3, SEEK_Q5_1 = 4
 enum { SEEK_MAX_BLOCKS = 1024 };
 static inline void seek_quantize_q16(const float *x, int n, int16_t *q, float *d, float *s) {}
 static inline void seek_dot_rows(int kind, const uint8_t *w, int nb, const int16_t *q, const float *d,
-                                 const float *dT, const float *s,
-                                 int cols, int nt, float *out) {}
+                                 const float *dT, const float *s, const float *sT, int cols, int nt, float *out) {}
 static inline float seek_dot_f32(const float *a, const float *b, int n) { return 0; }
 static inline void seek_attend_head(const float *q, const float *keys, const float *values, size_t stride, int n, int hd,
                                     int vd, float scale, float *scores, float *out) {}
@@ -846,7 +874,7 @@ static inline void seek_attend_shared_f16(const float *q, size_t qstride, int nq
 static inline float seek_dot_f16(const uint16_t *w, const float *x, int n) { return 0; }
 static inline void seek_quantize_q8(const float *x, int n, int8_t *q, float *d, float *s) {}
 static inline void seek_dot_rows_q8(int kind, const uint8_t *w, int nb, const int8_t *q, const float *d,
-                                    const float *dT, const float *s, int cols, int nt, float *out) {}
+                                    const float *dT, const float *s, const float *sT, int cols, int nt, float *out) {}
 static inline void seek_dot_each_row_q8(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,
                                         const int8_t *q, const float *d, const float *s, int cols, float *out) {}
 static inline void seek_dot_each_row(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,

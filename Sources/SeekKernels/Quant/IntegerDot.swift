@@ -83,9 +83,9 @@ enum IntegerKernel {
 /// values (inside each block in the kernels' order: the even values, then the odd ones; see
 /// `position(ofValue:)`) or `cols` int8 values in column order,
 /// `cols / 32` float scales d and `cols / 16` sums d·Σq of 16 values. For the kernels that
-/// take eight rows at once the scales are also kept block-major per group of eight rows
-/// (`dT`: group g, block b, row t at (g·blocks + b)·8 + t; zeros past the last row). One
-/// allocation.
+/// take eight rows at once the scales and sums are also kept block-major per group of eight
+/// rows (`dT`: group g, block b, row t at (g·blocks + b)·8 + t; `sT` the same per 16 values;
+/// zeros past the last row). One allocation.
 public final class QuantizedActivations {
     public let rows: Int
     public let cols: Int
@@ -97,6 +97,8 @@ public final class QuantizedActivations {
     let d: UnsafeMutablePointer<Float>
     let s: UnsafeMutablePointer<Float>
     let dT: UnsafeMutablePointer<Float>
+    /// The sums of each group of eight rows, block-major like dT (sT[(g·2·blocks + j)·8 + t]).
+    let sT: UnsafeMutablePointer<Float>
 
     /// `cols` must be a multiple of 32; `bits` 16 or 8 (default: `KernelSettings.activationBits`).
     public init(rows: Int, cols: Int, bits: Int = KernelSettings.activationBits) {
@@ -109,11 +111,13 @@ public final class QuantizedActivations {
         let qBytes = (rows * cols * bits / 8 + 63) & ~63
         let dBytes = (rows * cols / 32 * 4 + 63) & ~63
         let sBytes = (rows * cols / 16 * 4 + 63) & ~63
-        raw = .allocate(byteCount: qBytes + dBytes + sBytes + groups * 8 * cols / 32 * 4, alignment: 64)
+        let dTBytes = (groups * 8 * cols / 32 * 4 + 63) & ~63
+        raw = .allocate(byteCount: qBytes + dBytes + sBytes + dTBytes + groups * 8 * cols / 16 * 4, alignment: 64)
         q = raw
         d = (raw + qBytes).bindMemory(to: Float.self, capacity: rows * cols / 32)
         s = (raw + qBytes + dBytes).bindMemory(to: Float.self, capacity: rows * cols / 16)
         dT = (raw + qBytes + dBytes + sBytes).bindMemory(to: Float.self, capacity: groups * 8 * cols / 32)
+        sT = (raw + qBytes + dBytes + sBytes + dTBytes).bindMemory(to: Float.self, capacity: groups * 8 * cols / 16)
     }
 
     deinit { raw.deallocate() }
@@ -136,10 +140,13 @@ public final class QuantizedActivations {
             default: Self.quantizeRowReference8(xr, cols, q8 + r * cols, dr, sr)
             }
         }
-        if rows > 1 { Self.transposeScales(d, rows: rows, blocks: cols / 32, into: dT) }
+        if rows > 1 {
+            Self.transposeScales(d, rows: rows, blocks: cols / 32, into: dT)
+            Self.transposeScales(s, rows: rows, blocks: cols / 16, into: sT)
+        }
     }
 
-    /// The scales of each group of eight rows, block-major (zeros past the last row).
+    /// The scales (or sums) of each group of eight rows, block-major (zeros past the last row).
     static func transposeScales(_ d: UnsafePointer<Float>, rows: Int, blocks nb: Int, into dT: UnsafeMutablePointer<Float>) {
         for g in 0..<((rows + 7) / 8) {
             let group = dT + g * nb * 8
@@ -235,25 +242,27 @@ public final class QuantizedActivations {
         let nb = cols / 32
         let wp = w.assumingMemoryBound(to: UInt8.self)
         if count == 1 || first % 8 == 0 {
-            rowsKernel(kernel, wp, first: first, count: count, dT: dT + first * nb, out)
+            rowsKernel(kernel, wp, first: first, count: count, dT: dT + first * nb, sT: sT + first * 2 * nb, out)
             return
         }
-        var gathered = [Float](repeating: 0, count: 8 * nb)
+        var gathered = [Float](repeating: 0, count: 8 * 3 * nb)
         gathered.withUnsafeMutableBufferPointer { g in
-            Self.transposeScales(d + first * nb, rows: count, blocks: nb, into: g.baseAddress!)
-            rowsKernel(kernel, wp, first: first, count: count, dT: g.baseAddress!, out)
+            let gd = g.baseAddress!, gs = gd + 8 * nb
+            Self.transposeScales(d + first * nb, rows: count, blocks: nb, into: gd)
+            Self.transposeScales(s + first * 2 * nb, rows: count, blocks: 2 * nb, into: gs)
+            rowsKernel(kernel, wp, first: first, count: count, dT: gd, sT: gs, out)
         }
     }
 
     /// seek_dot_rows for this width.
     @inline(__always)
     private func rowsKernel(_ kernel: IntegerKernel, _ w: UnsafePointer<UInt8>, first: Int, count: Int,
-                            dT: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+                            dT: UnsafePointer<Float>, sT: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         let nb = Int32(cols / 32), n = Int32(cols), dr = d + first * cols / 32, sr = s + first * cols / 16
         if bits == 8 {
-            seek_dot_rows_q8(kernel.cKind, w, nb, q8 + first * cols, dr, dT, sr, n, Int32(count), out)
+            seek_dot_rows_q8(kernel.cKind, w, nb, q8 + first * cols, dr, dT, sr, sT, n, Int32(count), out)
         } else {
-            seek_dot_rows(kernel.cKind, w, nb, q16 + first * cols, dr, dT, sr, n, Int32(count), out)
+            seek_dot_rows(kernel.cKind, w, nb, q16 + first * cols, dr, dT, sr, sT, n, Int32(count), out)
         }
     }
 
