@@ -800,30 +800,68 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *
     for (int t = 0; t < nt; t++) out[t] = lanes[t];
 }
 
+/// seek_rows for one format and activation width, its row count a constant: one function per
+/// (format, width), not inlined into the entry points. (Everything inlined into one function
+/// gave it, unoptimized as in debug builds, a stack frame of over 8 MiB: every inlined copy
+/// keeps its own temporaries.)
+#define SEEK_ROWS_FN(NAME, KIND, A8)                                                                              \
+    static __attribute__((noinline, target("avx2,fma,f16c"))) void NAME(                                        \
+        const uint8_t *w, int nb, const void *q, const float *d, const float *dT, const float *s, const float *sT, \
+        int cols, int nt, float *out) {                                                                          \
+        switch (nt) {                                                                                            \
+        case 1: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 1, out, 1, A8); break;                             \
+        case 2: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 2, out, 2, A8); break;                             \
+        case 3: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 3, out, 3, A8); break;                             \
+        case 4: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 4, out, 4, A8); break;                             \
+        case 5: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 5, out, 5, A8); break;                             \
+        case 6: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 6, out, 6, A8); break;                             \
+        case 7: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 7, out, 7, A8); break;                             \
+        default: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 8, out, 8, A8); break;                            \
+        }                                                                                                        \
+    }
+SEEK_ROWS_FN(seek_rows_q8_0_a16, SEEK_Q8_0, 0)
+SEEK_ROWS_FN(seek_rows_q4_0_a16, SEEK_Q4_0, 0)
+SEEK_ROWS_FN(seek_rows_q4_1_a16, SEEK_Q4_1, 0)
+SEEK_ROWS_FN(seek_rows_q5_0_a16, SEEK_Q5_0, 0)
+SEEK_ROWS_FN(seek_rows_q5_1_a16, SEEK_Q5_1, 0)
+SEEK_ROWS_FN(seek_rows_q4_k_a16, SEEK_Q4_K, 0)
+SEEK_ROWS_FN(seek_rows_q6_k_a16, SEEK_Q6_K, 0)
+SEEK_ROWS_FN(seek_rows_q8_0_a8, SEEK_Q8_0, 1)
+SEEK_ROWS_FN(seek_rows_q4_0_a8, SEEK_Q4_0, 1)
+SEEK_ROWS_FN(seek_rows_q4_1_a8, SEEK_Q4_1, 1)
+SEEK_ROWS_FN(seek_rows_q5_0_a8, SEEK_Q5_0, 1)
+SEEK_ROWS_FN(seek_rows_q5_1_a8, SEEK_Q5_1, 1)
+SEEK_ROWS_FN(seek_rows_q4_k_a8, SEEK_Q4_K, 1)
+SEEK_ROWS_FN(seek_rows_q6_k_a8, SEEK_Q6_K, 1)
+#undef SEEK_ROWS_FN
+
 /// The entry points below for one activation width: A8 = 0 for 16-bit activations, 1 for 8-bit.
 SEEK_AVX2_INLINE void seek_dot_rows_with(int kind, const uint8_t *w, int nb, const void *q, const float *d,
                                          const float *dT, const float *s, const float *sT, int cols, int nt, float *out, const int A8) {
-#define SEEK_ROWS_FOR(KIND)                                                        \
-    switch (nt) {                                                                  \
-    case 1: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 1, out, 1, A8); break;   \
-    case 2: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 2, out, 2, A8); break;   \
-    case 3: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 3, out, 3, A8); break;   \
-    case 4: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 4, out, 4, A8); break;   \
-    case 5: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 5, out, 5, A8); break;   \
-    case 6: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 6, out, 6, A8); break;   \
-    case 7: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 7, out, 7, A8); break;   \
-    default: seek_rows(KIND, w, nb, q, d, dT, s, sT, cols, 8, out, 8, A8); break;  \
-    }
     switch (kind) {
-    case SEEK_Q8_0: SEEK_ROWS_FOR(SEEK_Q8_0) break;
-    case SEEK_Q4_0: SEEK_ROWS_FOR(SEEK_Q4_0) break;
-    case SEEK_Q4_1: SEEK_ROWS_FOR(SEEK_Q4_1) break;
-    case SEEK_Q5_0: SEEK_ROWS_FOR(SEEK_Q5_0) break;
-    case SEEK_Q5_1: SEEK_ROWS_FOR(SEEK_Q5_1) break;
-    case SEEK_Q4_K: SEEK_ROWS_FOR(SEEK_Q4_K) break;
-    default: SEEK_ROWS_FOR(SEEK_Q6_K) break;
+    case SEEK_Q8_0: (A8 ? seek_rows_q8_0_a8 : seek_rows_q8_0_a16)(w, nb, q, d, dT, s, sT, cols, nt, out); break;
+    case SEEK_Q4_0: (A8 ? seek_rows_q4_0_a8 : seek_rows_q4_0_a16)(w, nb, q, d, dT, s, sT, cols, nt, out); break;
+    case SEEK_Q4_1: (A8 ? seek_rows_q4_1_a8 : seek_rows_q4_1_a16)(w, nb, q, d, dT, s, sT, cols, nt, out); break;
+    case SEEK_Q5_0: (A8 ? seek_rows_q5_0_a8 : seek_rows_q5_0_a16)(w, nb, q, d, dT, s, sT, cols, nt, out); break;
+    case SEEK_Q5_1: (A8 ? seek_rows_q5_1_a8 : seek_rows_q5_1_a16)(w, nb, q, d, dT, s, sT, cols, nt, out); break;
+    case SEEK_Q4_K: (A8 ? seek_rows_q4_k_a8 : seek_rows_q4_k_a16)(w, nb, q, d, dT, s, sT, cols, nt, out); break;
+    default: (A8 ? seek_rows_q6_k_a8 : seek_rows_q6_k_a16)(w, nb, q, d, dT, s, sT, cols, nt, out); break;
     }
-#undef SEEK_ROWS_FOR
+}
+
+/// One row: seek_rows inlined for the format (decode's loop keeps it inline: through the
+/// per-format functions above, one-row Q8_0 and Q4_1 ran 5-9% slower).
+SEEK_AVX2_INLINE void seek_one_row_with(int kind, const uint8_t *w, int nb, const void *q, const float *d, const float *s,
+                                        int cols, float *out, const int A8) {
+    switch (kind) {
+    case SEEK_Q8_0: seek_rows(SEEK_Q8_0, w, nb, q, d, NULL, s, NULL, cols, 1, out, 1, A8); break;
+    case SEEK_Q4_0: seek_rows(SEEK_Q4_0, w, nb, q, d, NULL, s, NULL, cols, 1, out, 1, A8); break;
+    case SEEK_Q4_1: seek_rows(SEEK_Q4_1, w, nb, q, d, NULL, s, NULL, cols, 1, out, 1, A8); break;
+    case SEEK_Q5_0: seek_rows(SEEK_Q5_0, w, nb, q, d, NULL, s, NULL, cols, 1, out, 1, A8); break;
+    case SEEK_Q5_1: seek_rows(SEEK_Q5_1, w, nb, q, d, NULL, s, NULL, cols, 1, out, 1, A8); break;
+    case SEEK_Q4_K: seek_rows(SEEK_Q4_K, w, nb, q, d, NULL, s, NULL, cols, 1, out, 1, A8); break;
+    default: seek_rows(SEEK_Q6_K, w, nb, q, d, NULL, s, NULL, cols, 1, out, 1, A8); break;
+    }
 }
 
 SEEK_AVX2_INLINE void seek_dot_each_row_with(int kind, const uint8_t *w, size_t rowBytes, int first, int last, int nb,
@@ -833,7 +871,7 @@ SEEK_AVX2_INLINE void seek_dot_each_row_with(int kind, const uint8_t *w, size_t 
     for (int r = first; r < last; r++) {
         const uint8_t *row = w + rowBytes * (size_t)r;
         for (const uint8_t *p = row + ahead; p < row + ahead + rowBytes && p < end; p += 64) _mm_prefetch((const char *)p, _MM_HINT_T0);
-        seek_dot_rows_with(kind, row, nb, q, d, NULL, s, NULL, cols, 1, out + r, A8);
+        seek_one_row_with(kind, row, nb, q, d, s, cols, out + r, A8);
     }
 }
 
