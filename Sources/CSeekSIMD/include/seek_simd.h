@@ -73,33 +73,38 @@ SEEK_AVX2 int seek_hsum_epi32(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
+/// Block `b` of `x` (32 floats) as integers: d = max|x| / `top` (stored at d[b]), i[k] =
+/// round-half-even(x · (1 / d)) for values 8k..8k+7, and per 16 values s = d · Σi at s[2b], s[2b+1].
+static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_block_ints(
+    const float *x, int b, float top, float *d, float *s, __m256i *i) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    const float *xb = x + 32 * b;
+    const __m256 v[4] = {_mm256_loadu_ps(xb), _mm256_loadu_ps(xb + 8), _mm256_loadu_ps(xb + 16), _mm256_loadu_ps(xb + 24)};
+    const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v[0]), _mm256_andnot_ps(signBit, v[1])),
+                                   _mm256_max_ps(_mm256_andnot_ps(signBit, v[2]), _mm256_andnot_ps(signBit, v[3])));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    const float scale = _mm_cvtss_f32(h) / top;
+    d[b] = scale;
+    const __m256 inv = _mm256_set1_ps(scale == 0.0f ? 0.0f : 1.0f / scale);
+    for (int k = 0; k < 4; k++) i[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    s[2 * b] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i[0], i[1]));
+    s[2 * b + 1] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i[2], i[3]));
+}
+
 /// Quantizes `n` floats (a multiple of 32) to 16-bit blocks: per 32 values d = max|x| / 32767,
 /// q = round-half-even(x · (1 / d)); and per 16 values s = d · Σq (for the weight formats'
 /// offsets and minimums). Bit-identical to the Swift reference
 /// `QuantizedActivations.quantizeRowReference`.
 SEEK_AVX2 void seek_quantize_q16(const float *x, int n, int16_t *q, float *d, float *s) {
-    const __m256 signBit = _mm256_set1_ps(-0.0f);
     for (int b = 0; b < n / 32; b++) {
-        const float *xb = x + 32 * b;
-        const __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8), v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
-        const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v0), _mm256_andnot_ps(signBit, v1)),
-                                       _mm256_max_ps(_mm256_andnot_ps(signBit, v2), _mm256_andnot_ps(signBit, v3)));
-        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-        const float scale = _mm_cvtss_f32(h) / 32767.0f;
-        d[b] = scale;
-        const __m256 inv = _mm256_set1_ps(scale == 0.0f ? 0.0f : 1.0f / scale);
-        const __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        const __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        const __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        const __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        s[2 * b] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i0, i1));
-        s[2 * b + 1] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i2, i3));
+        __m256i i[4];
+        seek_block_ints(x, b, 32767.0f, d, s, i);
         // Kernel order: the even values of the block, then the odd ones. Each int32 lane pair
         // (value 2j, 2j+1) packed to one 32-bit word: its low half is value 2j, its high half 2j+1.
-        const __m256i w01 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xD8);  // values 0..15
-        const __m256i w23 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i2, i3), 0xD8);  // values 16..31
+        const __m256i w01 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i[0], i[1]), 0xD8);  // values 0..15
+        const __m256i w23 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i[2], i[3]), 0xD8);  // values 16..31
         const __m256i e01 = _mm256_srai_epi32(_mm256_slli_epi32(w01, 16), 16), o01 = _mm256_srai_epi32(w01, 16);
         const __m256i e23 = _mm256_srai_epi32(_mm256_slli_epi32(w23, 16), 16), o23 = _mm256_srai_epi32(w23, 16);
         _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_permute4x64_epi64(_mm256_packs_epi32(e01, e23), 0xD8));
@@ -112,26 +117,11 @@ SEEK_AVX2 void seek_quantize_q16(const float *x, int n, int16_t *q, float *d, fl
 /// Q8_0 weights needs that), in value order; per 16 values s = d · Σq. Bit-identical to the
 /// Swift reference `QuantizedActivations.quantizeRowReference8`.
 SEEK_AVX2 void seek_quantize_q8(const float *x, int n, int8_t *q, float *d, float *s) {
-    const __m256 signBit = _mm256_set1_ps(-0.0f);
     for (int b = 0; b < n / 32; b++) {
-        const float *xb = x + 32 * b;
-        const __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8), v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
-        const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v0), _mm256_andnot_ps(signBit, v1)),
-                                       _mm256_max_ps(_mm256_andnot_ps(signBit, v2), _mm256_andnot_ps(signBit, v3)));
-        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-        const float scale = _mm_cvtss_f32(h) / 127.0f;
-        d[b] = scale;
-        const __m256 inv = _mm256_set1_ps(scale == 0.0f ? 0.0f : 1.0f / scale);
-        const __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        const __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        const __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        const __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        s[2 * b] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i0, i1));
-        s[2 * b + 1] = scale * (float)seek_hsum_epi32(_mm256_add_epi32(i2, i3));
+        __m256i i[4];
+        seek_block_ints(x, b, 127.0f, d, s, i);
         // int32 → int16 → int8 packs work per 128-bit lane; one dword permute puts the values back in order.
-        const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]), _mm256_packs_epi32(i[2], i[3]));
         _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
     }
 }
