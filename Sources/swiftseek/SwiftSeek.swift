@@ -40,7 +40,7 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Float activations in every matrix product (no 16-bit quantization): slower, and within ~1e-5 of a float reference instead of ~1e-4. Also SWIFTSEEK_EXACT=1.")
     var exact = false
 
-    @Option(help: "Bits of the quantized activations the integer kernels multiply: 16 (default: within ~1e-4 of a float reference) or 8 (llama.cpp's precision: faster, logits ~0.2 off). Also SWIFTSEEK_ACTIVATIONS.")
+    @Option(help: "Bits of the quantized activations the integer kernels multiply: 16 (default: logits within ~0.002 of float activations on average) or 8 (llama.cpp's precision: faster, mostly in prefill; SmolLM2 logits ~0.14 off). Also SWIFTSEEK_ACTIVATIONS.")
     var activations: Int?
 
     func validate() throws {

@@ -31,7 +31,8 @@ public enum KernelSettings {
     /// The width of quantized activations, 16 (default) or 8 bits (`--activations 8`, or
     /// SWIFTSEEK_ACTIVATIONS=8 in the environment): 8 bits is llama.cpp's precision, faster
     /// (one vpmaddubsw per block instead of two vpmaddwd on widened weights) and further from
-    /// the float reference (SmolLM2 logits ~0.2 off instead of ~1e-4). Set before a model runs;
+    /// the float reference (SmolLM2 logits 0.14 off on average instead of 0.002; see
+    /// scripts/activation-drift.sh). Set before a model runs;
     /// one width for the whole process, so a token's result never depends on its batch.
     public static var activationBits: Int {
         get { eightBit.load(ordering: .relaxed) ? 8 : 16 }
