@@ -383,9 +383,6 @@ SEEK_AVX2_INLINE const void *seek_act(const void *q, size_t at, const int A8) {
     return (const uint8_t *)q + (A8 ? at : 2 * at);
 }
 
-/// 32 weight integers as bytes in value order, kept whole (A8) or widened to int16 in kernel order.
-SEEK_AVX2_INLINE void seek_take_bytes(__m256i t, SeekBlock *k, const int A8);
-
 /// Bytes per block of a 32-value format.
 SEEK_AVX2_INLINE int seek_block_bytes(int kind) {
     return kind == SEEK_Q8_0 ? 34 : kind == SEEK_Q4_0 ? 18 : kind == SEEK_Q4_1 ? 20 : kind == SEEK_Q5_0 ? 22 : 24;
@@ -434,6 +431,7 @@ SEEK_AVX2_INLINE __m256i seek_nibbles32(const uint8_t *qs) {
     return _mm256_and_si256(_mm256_srlv_epi32(r, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
+/// 32 weight integers as bytes in value order, kept whole (A8) or widened to int16 in kernel order.
 SEEK_AVX2_INLINE void seek_take_bytes(__m256i t, SeekBlock *k, const int A8) {
     if (A8) {
         k->bytes = t;
