@@ -63,6 +63,15 @@ int main(void) {
             seek_dot_rows(kind, w + r * rb, NB, q, d, dT, s, COLS, 8, eight);
 #endif
             for (int t = 0; t < 8; t++) printf("kind %d row %d token %d: %a %a\n", kind, r, t, one[t], eight[t]);
+            for (int nt = 2; nt < 8; nt++) {  // a few rows at once (batched decode)
+                float few[8];
+#ifdef SEEK_DOT_ROWS_TAKES_ST
+                seek_dot_rows(kind, w + r * rb, NB, q, d, dT, s, sT, COLS, nt, few);
+#else
+                seek_dot_rows(kind, w + r * rb, NB, q, d, dT, s, COLS, nt, few);
+#endif
+                for (int t = 0; t < nt; t++) printf("kind %d row %d %d rows, token %d: %a\n", kind, r, nt, t, few[t]);
+            }
         }
         free(w);
     }

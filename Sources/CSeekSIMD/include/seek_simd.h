@@ -346,6 +346,15 @@ SEEK_AVX2 void seek_axpy(float a, const float *x, float *y, int n) {
 
 /// The longest weight row the integer kernels take, in blocks of 32 (32768 values).
 enum { SEEK_MAX_BLOCKS = 1024 };
+
+/// Up to this many activation rows (16-bit; two at 8 bits, whose "met" path adds rows' pair sums
+/// while int16 and so gains sooner), seek_rows keeps each row "folded" as decode does (see there).
+/// Kernel-bench, 16-bit, 2000 rows in cache, medians of 7 (G multiply-adds/s), met → folded:
+/// two rows Q4_1 9.4 → 17.2, Q5_0 13.1 → 15.2, Q8_0 17.7 → 22.3; three rows Q4_1 12.1 → 20.7,
+/// Q5_0 17.5 → 17.5, Q8_0 22.7 → 25.4; four rows no better (Q4_1 22.9 → 21.0).
+#ifndef SEEK_FOLD_ROWS
+#define SEEK_FOLD_ROWS 3
+#endif
 /// seek_dot_rows takes the rows' sums block-major too (sT), for scripts built against several header versions.
 #define SEEK_DOT_ROWS_TAKES_ST 1
 
@@ -666,7 +675,30 @@ SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int 
     *acc1 = seek_fold8(p, sc, NULL, d + g, m, *acc1);
 }
 
-/// seek_group32 for several rows (NT > 1): each row gets the operations it gets alone, one block at a time. Not
+/// seek_group32 for a few rows (NT ≤ SEEK_FOLD_ROWS), the block decoded once for all of them: row t
+/// (its values at q + t·cols, its scales at d + t·nb) gets exactly the operations it gets alone.
+SEEK_AVX2_INLINE void seek_group32_few(int kind, const uint8_t *w, int g, const int m, const void *q, const float *d,
+                                       int cols, int nb, float *offsets, __m256 *acc1, const int NT, const int A8) {
+    __m256i p[SEEK_FOLD_ROWS][8];
+    float sc[8];
+    seek_group_scales(kind, w, g, m, sc, offsets + 2 * g);
+    SEEK_UNROLL
+    for (int j = 0; j < 8; j++) {
+        if (j >= m) {
+            SEEK_UNROLL
+            for (int t = 0; t < NT; t++) p[t][j] = _mm256_setzero_si256();
+            continue;
+        }
+        const int b = g + j;
+        SeekBlock k = seek_decode_block(kind, w, b, A8);
+        SEEK_UNROLL
+        for (int t = 0; t < NT; t++) p[t][j] = seek_products(kind, &k, seek_act(q, (size_t)t * cols + 32 * b, A8), A8);
+    }
+    SEEK_UNROLL
+    for (int t = 0; t < NT; t++) acc1[t] = seek_fold8(p[t], sc, NULL, d + (size_t)t * nb + g, m, acc1[t]);
+}
+
+/// seek_group32 for several rows (NT > SEEK_FOLD_ROWS): each row gets the operations it gets alone, one block at a time. Not
 /// unrolled over the group's blocks: with the eight accumulators, eight rows' products and a
 /// decoded block all live, an unrolled group spilled registers all through (kernel-bench, 8
 /// rows: Q8_0 and Q4_0 16-bit +14-16%, Q5_0 +1-4%).
@@ -684,21 +716,29 @@ SEEK_AVX2_INLINE void seek_group32_many(int kind, const uint8_t *w, int g, const
 }
 
 /// One weight row (`nb` blocks of 32 of format `kind`) times `NT` (≤ 8) activation rows (row t at
-/// q + t·cols; the scales and sums at d and s for one row, block-major in dT and sT for
-/// several): out[t]. Each block is decoded once for all rows, and each row's integer sum over
+/// q + t·cols; the scales and sums at d + t·nb and s + 2t·nb row by row, block-major in dT
+/// and sT for a group of eight): out[t]. Each block is decoded once for all rows, and each row's integer sum over
 /// a block is exact before it is scaled, so every row gets exactly the float operations it
 /// would get alone (one token or many give bit-identical results). Eight accumulators per row
-/// (blocks b ≡ j mod 8): one vector for one row, eight (lane t = row t) for many. The weights' offsets (minimums, −8·d, −32·d·sc...) are gathered
-/// per 16 values while decoding and met by each row's sums in one float dot at the end.
-/// Why a row's eight lanes are summed per block (one vector over eight rows afterwards)
-/// rather than scaled lane by lane: the scale and fma then cost one instruction per block for
-/// all eight rows instead of three per row.
+/// (blocks b ≡ j mod 8), kept one of two ways with the same additions in the same order:
+/// - "folded" (NT ≤ SEEK_FOLD_ROWS: decode, and a few rows of batched decode): one vector per
+///   row, lane j for blocks ≡ j, each eight blocks' products summed by one tree (seek_fold8);
+/// - "met" (more rows: prefill): eight vectors, acc[j] for blocks ≡ j with lane t = row t, each
+///   block's sums for all rows put in one vector by one tree (seek_meet), so the scale and fma
+///   cost one instruction per block for all rows instead of three per row. For two rows that
+///   tree, two thirds of it summing zeros, made a block cost more than two rows alone
+///   (kernel-bench, Q4_1: 9.8 G multiply-adds/s at two rows, 13.2 at one).
+/// The weights' offsets (minimums, −8·d, −32·d·sc...) are gathered per 16 values while
+/// decoding and met by each row's sums in one float dot at the end.
 SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *q, const float *d,
                                 const float *dT, const float *s, const float *sT, int cols, int nt, float *out, const int NT, const int A8) {
-    __m256 acc[8];  // NT > 1: acc[j] for blocks ≡ j (mod 8), lane t = row t
+    const int FOLD = NT <= (A8 ? 2 : SEEK_FOLD_ROWS);
+    __m256 acc[8];  // met: acc[j] for blocks ≡ j (mod 8), lane t = row t
     SEEK_UNROLL
     for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
-    __m256 acc1 = _mm256_setzero_ps();  // NT == 1: lane j for blocks ≡ j (mod 8)
+    __m256 acc1[SEEK_FOLD_ROWS];  // folded: acc1[t] lane j for row t's blocks ≡ j (mod 8)
+    SEEK_UNROLL
+    for (int t = 0; t < SEEK_FOLD_ROWS; t++) acc1[t] = _mm256_setzero_ps();
     float offsets[2 * SEEK_MAX_BLOCKS] __attribute__((aligned(32)));  // nb <= SEEK_MAX_BLOCKS (the caller checks)
     if (kind == SEEK_Q4_K) {
         // Each 32-byte load of nibbles is two blocks (low and high nibbles), met at once so the
@@ -717,7 +757,7 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *
             float scale[8], minimum[8];
             _mm256_storeu_ps(scale, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)sLo, (int)sHi, 0, 0))), _mm256_set1_ps(dw)));
             _mm256_storeu_ps(minimum, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)mLo, (int)mHi, 0, 0))), _mm256_set1_ps(-dmin)));
-            __m256i p[8];
+            __m256i p[SEEK_FOLD_ROWS][8];
             SEEK_UNROLL
             for (int j = 0; j < 4; j++) {
                 const __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * j));
@@ -730,53 +770,69 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *
                 const int b = 8 * i + 2 * j;
                 offsets[2 * b] = offsets[2 * b + 1] = minimum[2 * j];
                 offsets[2 * b + 2] = offsets[2 * b + 3] = minimum[2 * j + 1];
-                if (NT == 1) {
-                    p[2 * j] = seek_products(kind, &a, seek_act(q, 32 * b, A8), A8);
-                    p[2 * j + 1] = seek_products(kind, &c, seek_act(q, 32 * (b + 1), A8), A8);
+                if (FOLD) {
+                    SEEK_UNROLL
+                    for (int t = 0; t < NT; t++) {
+                        p[t][2 * j] = seek_products(kind, &a, seek_act(q, (size_t)t * cols + 32 * b, A8), A8);
+                        p[t][2 * j + 1] = seek_products(kind, &c, seek_act(q, (size_t)t * cols + 32 * (b + 1), A8), A8);
+                    }
                 } else {
                     acc[2 * j] = seek_meet(kind, &a, b, q, dT, cols, acc[2 * j], NT, A8);
                     acc[2 * j + 1] = seek_meet(kind, &c, b + 1, q, dT, cols, acc[2 * j + 1], NT, A8);
                 }
             }
-            if (NT == 1) acc1 = seek_fold8(p, scale, NULL, d + 8 * i, 8, acc1);
+            if (FOLD) {
+                SEEK_UNROLL
+                for (int t = 0; t < NT; t++) acc1[t] = seek_fold8(p[t], scale, NULL, d + (size_t)t * nb + 8 * i, 8, acc1[t]);
+            }
         }
     } else if (kind == SEEK_Q6_K) {
         SeekBlock k[8];
         for (int i = 0; i < nb / 8; i++) {
             seek_decode_q6k_superblock(w, i, k, A8);
-            __m256i p[8];
+            __m256i p[SEEK_FOLD_ROWS][8];
             float scLo[8], scHi[8];
             SEEK_UNROLL
             for (int j = 0; j < 8; j++) {
                 const int b = 8 * i + j;
                 offsets[2 * b] = k[j].offsetLo;
                 offsets[2 * b + 1] = k[j].offsetHi;
-                if (NT == 1) {
-                    p[j] = seek_products(kind, &k[j], seek_act(q, 32 * b, A8), A8);
+                if (FOLD) {
+                    SEEK_UNROLL
+                    for (int t = 0; t < NT; t++) p[t][j] = seek_products(kind, &k[j], seek_act(q, (size_t)t * cols + 32 * b, A8), A8);
                     scLo[j] = k[j].scaleLo;
                     scHi[j] = k[j].scaleHi;
                 } else {
                     acc[j] = seek_meet(kind, &k[j], b, q, dT, cols, acc[j], NT, A8);
                 }
             }
-            if (NT == 1) acc1 = seek_fold8(p, scLo, scHi, d + 8 * i, 8, acc1);
+            if (FOLD) {
+                SEEK_UNROLL
+                for (int t = 0; t < NT; t++) acc1[t] = seek_fold8(p[t], scLo, scHi, d + (size_t)t * nb + 8 * i, 8, acc1[t]);
+            }
         }
     } else {
         // Whole groups of eight blocks with m a constant (no per-block tests), then the tail.
         int g = 0;
         if (NT == 1) {
-            for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, offsets, &acc1, A8);
-            if (g < nb) seek_group32(kind, w, g, nb - g, q, d, offsets, &acc1, A8);
+            for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, offsets, &acc1[0], A8);
+            if (g < nb) seek_group32(kind, w, g, nb - g, q, d, offsets, &acc1[0], A8);
+        } else if (FOLD) {
+            for (; g + 8 <= nb; g += 8) seek_group32_few(kind, w, g, 8, q, d, cols, nb, offsets, acc1, NT, A8);
+            if (g < nb) seek_group32_few(kind, w, g, nb - g, q, d, cols, nb, offsets, acc1, NT, A8);
         } else {
             for (; g + 8 <= nb; g += 8) seek_group32_many(kind, w, g, 8, q, dT, cols, offsets, acc, NT, A8);
             if (g < nb) seek_group32_many(kind, w, g, nb - g, q, dT, cols, offsets, acc, NT, A8);
         }
     }
-    if (NT == 1) {
-        float a[8];
-        _mm256_storeu_ps(a, acc1);
-        out[0] = seek_tree8(a);
-        if (kind != SEEK_Q8_0) out[0] += seek_offset_dot(offsets, s, 2 * nb);
+    if (FOLD) {
+        SEEK_UNROLL
+        for (int t = 0; t < NT; t++) {
+            float a[8];
+            _mm256_storeu_ps(a, acc1[t]);
+            out[t] = seek_tree8(a);
+            if (kind != SEEK_Q8_0) out[t] += seek_offset_dot(offsets, s + (size_t)t * 2 * nb, 2 * nb);
+        }
         return;
     }
     // The same additions, lane by lane.
