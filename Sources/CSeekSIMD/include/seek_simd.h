@@ -727,7 +727,7 @@ SEEK_AVX2_INLINE void seek_group32_many(int kind, const uint8_t *w, int g, const
 ///   block's sums for all rows put in one vector by one tree (seek_meet), so the scale and fma
 ///   cost one instruction per block for all rows instead of three per row. For two rows that
 ///   tree, two thirds of it summing zeros, made a block cost more than two rows alone
-///   (kernel-bench, Q4_1: 9.8 G multiply-adds/s at two rows, 13.2 at one).
+///   (kernel-bench, Q4_1, medians of 7: 9.4 G multiply-adds/s at two rows, 13.2 at one).
 /// The weights' offsets (minimums, −8·d, −32·d·sc...) are gathered per 16 values while
 /// decoding and met by each row's sums in one float dot at the end.
 SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *q, const float *d,
