@@ -355,6 +355,7 @@ enum { SEEK_MAX_BLOCKS = 1024 };
 #ifndef SEEK_FOLD_ROWS
 #define SEEK_FOLD_ROWS 3
 #endif
+#define SEEK_FOLD_ROWS_A8 (SEEK_FOLD_ROWS < 2 ? SEEK_FOLD_ROWS : 2)
 /// seek_dot_rows takes the rows' sums block-major too (sT), for scripts built against several header versions.
 #define SEEK_DOT_ROWS_TAKES_ST 1
 
@@ -655,33 +656,15 @@ SEEK_AVX2_INLINE __m256 seek_offset_dot8(const float *offsets, const float *sT, 
     return _mm256_add_ps(tree, tail);
 }
 
-/// Blocks g..g+m-1 (m ≤ 8) of a 32-value format met by one activation row: seek_rows' step
-/// (into *acc1; the offsets gathered into offsets[2g..]).
+/// Blocks g..g+m-1 (m ≤ 8) of a 32-value format met by NT activation rows kept folded (decode's
+/// one row, or a few: NT ≤ SEEK_FOLD_ROWS): seek_rows' step, each block decoded once for all of
+/// them, row t (its values at q + t·cols, its scales at d + t·nb) getting exactly the operations
+/// it gets alone, into acc1[t]; the offsets gathered into offsets[2g..].
 SEEK_AVX2_INLINE void seek_group32(int kind, const uint8_t *w, int g, const int m, const void *q, const float *d,
-                                   float *offsets, __m256 *acc1, const int A8) {
-    __m256i p[8];
-    float sc[8];
-    seek_group_scales(kind, w, g, m, sc, offsets + 2 * g);  // (writes up to 16 offsets: the array has room)
-    SEEK_UNROLL
-    for (int j = 0; j < 8; j++) {
-        if (j >= m) {
-            p[j] = _mm256_setzero_si256();
-            continue;
-        }
-        const int b = g + j;
-        SeekBlock k = seek_decode_block(kind, w, b, A8);
-        p[j] = seek_products(kind, &k, seek_act(q, 32 * b, A8), A8);
-    }
-    *acc1 = seek_fold8(p, sc, NULL, d + g, m, *acc1);
-}
-
-/// seek_group32 for a few rows (NT ≤ SEEK_FOLD_ROWS), the block decoded once for all of them: row t
-/// (its values at q + t·cols, its scales at d + t·nb) gets exactly the operations it gets alone.
-SEEK_AVX2_INLINE void seek_group32_few(int kind, const uint8_t *w, int g, const int m, const void *q, const float *d,
-                                       int cols, int nb, float *offsets, __m256 *acc1, const int NT, const int A8) {
+                                   int cols, int nb, float *offsets, __m256 *acc1, const int NT, const int A8) {
     __m256i p[SEEK_FOLD_ROWS][8];
     float sc[8];
-    seek_group_scales(kind, w, g, m, sc, offsets + 2 * g);
+    seek_group_scales(kind, w, g, m, sc, offsets + 2 * g);  // (writes up to 16 offsets: the array has room)
     SEEK_UNROLL
     for (int j = 0; j < 8; j++) {
         if (j >= m) {
@@ -721,7 +704,7 @@ SEEK_AVX2_INLINE void seek_group32_many(int kind, const uint8_t *w, int g, const
 /// a block is exact before it is scaled, so every row gets exactly the float operations it
 /// would get alone (one token or many give bit-identical results). Eight accumulators per row
 /// (blocks b ≡ j mod 8), kept one of two ways with the same additions in the same order:
-/// - "folded" (NT ≤ SEEK_FOLD_ROWS: decode, and a few rows of batched decode): one vector per
+/// - "folded" (NT ≤ SEEK_FOLD_ROWS, or SEEK_FOLD_ROWS_A8 at 8 bits: decode, and a few rows of batched decode): one vector per
 ///   row, lane j for blocks ≡ j, each eight blocks' products summed by one tree (seek_fold8);
 /// - "met" (more rows: prefill): eight vectors, acc[j] for blocks ≡ j with lane t = row t, each
 ///   block's sums for all rows put in one vector by one tree (seek_meet), so the scale and fma
@@ -732,7 +715,7 @@ SEEK_AVX2_INLINE void seek_group32_many(int kind, const uint8_t *w, int g, const
 /// decoding and met by each row's sums in one float dot at the end.
 SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *q, const float *d,
                                 const float *dT, const float *s, const float *sT, int cols, int nt, float *out, const int NT, const int A8) {
-    const int FOLD = NT <= (A8 ? 2 : SEEK_FOLD_ROWS);
+    const int FOLD = NT <= (A8 ? SEEK_FOLD_ROWS_A8 : SEEK_FOLD_ROWS);
     __m256 acc[8];  // met: acc[j] for blocks ≡ j (mod 8), lane t = row t
     SEEK_UNROLL
     for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
@@ -814,12 +797,9 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *
     } else {
         // Whole groups of eight blocks with m a constant (no per-block tests), then the tail.
         int g = 0;
-        if (NT == 1) {
-            for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, offsets, &acc1[0], A8);
-            if (g < nb) seek_group32(kind, w, g, nb - g, q, d, offsets, &acc1[0], A8);
-        } else if (FOLD) {
-            for (; g + 8 <= nb; g += 8) seek_group32_few(kind, w, g, 8, q, d, cols, nb, offsets, acc1, NT, A8);
-            if (g < nb) seek_group32_few(kind, w, g, nb - g, q, d, cols, nb, offsets, acc1, NT, A8);
+        if (FOLD) {
+            for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, cols, nb, offsets, acc1, NT, A8);
+            if (g < nb) seek_group32(kind, w, g, nb - g, q, d, cols, nb, offsets, acc1, NT, A8);
         } else {
             for (; g + 8 <= nb; g += 8) seek_group32_many(kind, w, g, 8, q, dT, cols, offsets, acc, NT, A8);
             if (g < nb) seek_group32_many(kind, w, g, nb - g, q, dT, cols, offsets, acc, NT, A8);
