@@ -124,6 +124,10 @@ import SeekTestSupport
             let (s, buffer) = try await post(client, #"{"messages":[{"role":"user","content":"x"}],"max_tokens":100000}"#)
             #expect(s == .badRequest)
             #expect((try object(buffer)["error"] as? [String: Any])?["code"] as? String == "context_length_exceeded")
+            // The parser's own words, without the template engine's prefix (it shares the parser).
+            let (_, junk) = try await post(client, #"{"messages":[]} xyz"#)
+            let said = try #require((try object(junk)["error"] as? [String: Any])?["message"] as? String)
+            #expect(said.hasPrefix("the request body is not valid JSON: invalid JSON at byte") && !said.contains("template"), "\(said)")
         }
         try await app(maxBody: 64).test(.router) { client in
             let (s, _) = try await post(client, #"{"messages":[{"role":"user","content":"\#(String(repeating: "x", count: 200))"}]}"#)
