@@ -10,8 +10,8 @@ import Glibc
 ///
 /// Behind it is one persistent group of worker threads per thread count, created on first
 /// use and kept for the life of the process: a dispatch costs an atomic increment and, when a
-/// worker has gone to sleep, a semaphore signal — not a task spawn. Workers spin briefly for
-/// the next job (a forward pass issues hundreds of small ones per token), then sleep.
+/// worker has gone to sleep, a semaphore signal — not a task spawn. Workers spin for the next
+/// job for up to a millisecond (a forward pass issues hundreds of small ones per token), then sleep.
 public struct ThreadPool: Sendable {
     public let threadCount: Int
     let group: WorkerGroup?
@@ -110,14 +110,29 @@ final class WorkerGroup: @unchecked Sendable {
         job = nil
     }
 
+    /// How long a worker keeps spinning for the next job before it sleeps. A count of 20,000
+    /// spins (a few microseconds here) was shorter than the caller's serial stretches between
+    /// jobs (norms, sampling, the engine's bookkeeping): in SmolLM2 decode the worker slept and
+    /// was woken several times per token (~4,300 futex calls in `bench --pp 16 --tg 256`, 4 with
+    /// this bound), each wake costing the caller a wait at the next job's end.
+    static let spinNanoseconds: UInt64 = 1_000_000
+
     private func loop(_ i: Int) {
         var seen = 0
         while true {
             var spins = 0
+            var since: UInt64 = 0
             var current = generation.load(ordering: .acquiring)
             while current == seen {
                 spins += 1
-                if spins < 20_000 {
+                // The clock is read every 1024 spins; the first read starts the bound.
+                var spinning = true
+                if spins & 1023 == 0 {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if since == 0 { since = now }
+                    spinning = now - since < Self.spinNanoseconds
+                }
+                if spinning {
                     current = generation.load(ordering: .acquiring)
                     continue
                 }
@@ -134,6 +149,7 @@ final class WorkerGroup: @unchecked Sendable {
                 }
                 wake[i].wait()
                 spins = 0
+                since = 0
                 current = generation.load(ordering: .acquiring)
             }
             seen = current
