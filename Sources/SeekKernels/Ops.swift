@@ -27,13 +27,72 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
     for i in 0..<n { x[i] *= inv }
 }
 
-/// SwiGLU: `gate[i] = silu(gate[i]) * up[i]`.
-@inlinable
+/// SwiGLU: `gate[i] = silu(gate[i]) * up[i]`, with `expFast`'s e^x (AVX2 where the CPU has
+/// it, else `swigluReference`: the same values).
 public func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count n: Int) {
+    if KernelSettings.hasAVX2 { return seek_swiglu(gate, up, Int32(n)) }
+    swigluReference(gate, up, count: n)
+}
+
+/// The portable path and the reference for `swiglu`.
+public func swigluReference(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count n: Int) {
     for i in 0..<n {
         let g = gate[i]
-        gate[i] = g / (1 + expf(-g)) * up[i]
+        gate[i] = g / (1 + expReference(-g)) * up[i]
     }
+}
+
+/// e^x as the SIMD kernels compute it (`seek_exp8`), one value at a time: x = n·ln 2 + r with
+/// n = round(x·log2 e) and r from a two-part ln 2, e^r by Cephes' degree-6 polynomial, times
+/// 2^n. Within 2 ulp of e^x; 0 below -87.33654 (e^x under the smallest normal float) and for
+/// -inf, e^88 above 88, NaN for NaN. The same fused multiply-adds as the kernel, so the two
+/// agree bit for bit.
+public func expReference(_ x: Float) -> Float {
+    if x.isNaN { return x }
+    if x < -87.33654 { return 0 }
+    let c = Swift.max(Swift.min(x, 88), -87.33654)
+    let n = (c * 1.44269504088896341).rounded(.toNearestOrEven)
+    var r = c.addingProduct(-n, 0.693359375)
+    r = r.addingProduct(-n, -2.12194440e-4)
+    var p: Float = 1.9875691500e-4
+    p = Float(1.3981999507e-3).addingProduct(p, r)
+    p = Float(8.3334519073e-3).addingProduct(p, r)
+    p = Float(4.1665795894e-2).addingProduct(p, r)
+    p = Float(1.6666665459e-1).addingProduct(p, r)
+    p = Float(5.0000001201e-1).addingProduct(p, r)
+    let y = r.addingProduct(p, r * r) + 1
+    return y * Float(sign: .plus, exponent: Int(n), significand: 1)
+}
+
+/// `y[i] = e^x[i]` for `count` values (`seek_exp8` on AVX2, else `expReference`).
+public func expFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+    if KernelSettings.hasAVX2 { return seek_exp_floats(x, Int32(n), y) }
+    for i in 0..<n { y[i] = expReference(x[i]) }
+}
+
+/// A sampler's unnormalised probabilities: `y[i] = e^((x[i] - shift) * scale)` where
+/// `x[i] >= floor`, else 0 (NaN too); returns their sum (eight lane sums, then the rest in order,
+/// on both paths). AVX2 where the CPU has it, else `expWeightsReference`.
+public func expWeights(_ x: UnsafePointer<Float>, count n: Int, shift: Float, scale: Float, floor: Float,
+                       into y: UnsafeMutablePointer<Float>) -> Float {
+    if KernelSettings.hasAVX2 { return seek_exp_weights(x, Int32(n), shift, scale, floor, y) }
+    return expWeightsReference(x, count: n, shift: shift, scale: scale, floor: floor, into: y)
+}
+
+/// The portable path and the reference for `expWeights`: the same values and the same
+/// order of additions.
+public func expWeightsReference(_ x: UnsafePointer<Float>, count n: Int, shift: Float, scale: Float, floor: Float,
+                                into y: UnsafeMutablePointer<Float>) -> Float {
+    var lanes = [Float](repeating: 0, count: 8)
+    let whole = n / 8 * 8
+    for i in 0..<n {
+        y[i] = x[i] >= floor ? expReference((x[i] - shift) * scale) : 0
+        if i < whole { lanes[i % 8] += y[i] }
+    }
+    // seek_hsum's order: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+    var total = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]))
+    for i in whole..<n { total += y[i] }
+    return total
 }
 
 /// `y[i] += x[i]`.
