@@ -704,20 +704,33 @@ static inline float seek_tree8(const float *a) {
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-/// The weights' offsets (per 16 values) met by activation row t's sums: Σ offsets[j]·s[j].
-/// Lane j % 8 takes the terms j of each full eight, added by seek_hsum's tree; the tail after
-/// them goes in order, each term fused (an explicit fma, so no compiler's contraction choice
-/// can make this differ from seek_offset_dot8).
-SEEK_AVX2_INLINE float seek_offset_dot(const float *offsets, const float *st, int n) {
-    __m256 o = _mm256_setzero_ps();
-    int j = 0;
-    for (; j + 8 <= n; j += 8) o = _mm256_fmadd_ps(_mm256_load_ps(offsets + j), _mm256_loadu_ps(st + j), o);
+/// The weights' offsets (per 16 values) met by an activation row's sums: Σ offsets[j]·s[j].
+/// Lane j % 8 takes the terms j of each full eight (in j order), added by seek_hsum's tree;
+/// the tail after them goes in order, each term fused (an explicit fma, so no compiler's
+/// contraction choice can make this differ from seek_offset_dot8). The folded rows take the
+/// full eights as the kernel goes (seek_offset_eights: the offsets are still in cache, and
+/// no pass over them at the end) and the tail at the end (seek_offset_tail).
+/// `eights` eights of offsets from offsets[j0] met by each of NT rows' sums (row t's at
+/// s + 2t·nb), added to oacc[t].
+SEEK_AVX2_INLINE void seek_offset_eights(const float *offsets, const float *s, int nb, int j0, int eights, __m256 *oacc,
+                                         const int NT) {
+    for (int e = 0; e < eights; e++) {
+        const int j = j0 + 8 * e;
+        const __m256 o = _mm256_load_ps(offsets + j);
+        SEEK_UNROLL
+        for (int t = 0; t < NT; t++) oacc[t] = _mm256_fmadd_ps(o, _mm256_loadu_ps(s + (size_t)t * 2 * nb + j), oacc[t]);
+    }
+}
+
+/// The end of one row's offset sum whose full eights are in `o`: the tail (offsets past the
+/// last full eight of n, in order) and the total.
+SEEK_AVX2_INLINE float seek_offset_tail(__m256 o, const float *offsets, const float *st, int n) {
     __m128 tail = _mm_setzero_ps();
-    for (; j < n; j++) tail = _mm_fmadd_ss(_mm_set_ss(offsets[j]), _mm_set_ss(st[j]), tail);
+    for (int j = n / 8 * 8; j < n; j++) tail = _mm_fmadd_ss(_mm_set_ss(offsets[j]), _mm_set_ss(st[j]), tail);
     return seek_hsum(o) + _mm_cvtss_f32(tail);
 }
 
-/// seek_offset_dot for eight activation rows at once, lane t = row t, with the rows' sums
+/// The offset sum for eight activation rows at once, lane t = row t, with the rows' sums
 /// block-major (sT[8j + t]): the same terms, the same additions in the same order, so each
 /// row gets bit for bit what it gets alone; eight independent accumulators instead of one
 /// dependent chain and a horizontal sum per row (that epilogue was ~10% of Qwen's prefill
@@ -803,8 +816,9 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *
     SEEK_UNROLL
     for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
     __m256 acc1[SEEK_FOLD_ROWS];  // folded: acc1[t] lane j for row t's blocks ≡ j (mod 8)
+    __m256 oacc[SEEK_FOLD_ROWS];  // folded: row t's offsets met by its sums, full eights so far
     SEEK_UNROLL
-    for (int t = 0; t < SEEK_FOLD_ROWS; t++) acc1[t] = _mm256_setzero_ps();
+    for (int t = 0; t < SEEK_FOLD_ROWS; t++) acc1[t] = oacc[t] = _mm256_setzero_ps();
     float offsets[2 * SEEK_MAX_BLOCKS] __attribute__((aligned(32)));  // nb <= SEEK_MAX_BLOCKS (the caller checks)
     if (kind == SEEK_Q4_K) {
         // Each 32-byte load of nibbles is two blocks (low and high nibbles), met at once so the
@@ -881,20 +895,29 @@ SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *
         // Whole groups of eight blocks with m a constant (no per-block tests), then the tail.
         int g = 0;
         if (FOLD) {
-            for (; g + 8 <= nb; g += 8) seek_group32(kind, w, g, 8, q, d, cols, nb, offsets, acc1, NT, A8);
-            if (g < nb) seek_group32(kind, w, g, nb - g, q, d, cols, nb, offsets, acc1, NT, A8);
+            for (; g + 8 <= nb; g += 8) {
+                seek_group32(kind, w, g, 8, q, d, cols, nb, offsets, acc1, NT, A8);
+                if (kind != SEEK_Q8_0) seek_offset_eights(offsets, s, nb, 2 * g, 2, oacc, NT);
+            }
+            if (g < nb) {
+                seek_group32(kind, w, g, nb - g, q, d, cols, nb, offsets, acc1, NT, A8);
+                if (kind != SEEK_Q8_0) seek_offset_eights(offsets, s, nb, 2 * g, 2 * (nb - g) / 8, oacc, NT);
+            }
         } else {
             for (; g + 8 <= nb; g += 8) seek_group32_many(kind, w, g, 8, q, dT, cols, offsets, acc, NT, A8);
             if (g < nb) seek_group32_many(kind, w, g, nb - g, q, dT, cols, offsets, acc, NT, A8);
         }
     }
     if (FOLD) {
+        // The K-quants' offsets in one pass at the end (taken in their loops, one-row Q4_K lost
+        // 4% in kernel-bench); the 32-value formats took theirs group by group.
+        if (kind == SEEK_Q4_K || kind == SEEK_Q6_K) seek_offset_eights(offsets, s, nb, 0, 2 * nb / 8, oacc, NT);
         SEEK_UNROLL
         for (int t = 0; t < NT; t++) {
             float a[8];
             _mm256_storeu_ps(a, acc1[t]);
             out[t] = seek_tree8(a);
-            if (kind != SEEK_Q8_0) out[t] += seek_offset_dot(offsets, s + (size_t)t * 2 * nb, 2 * nb);
+            if (kind != SEEK_Q8_0) out[t] += seek_offset_tail(oacc[t], offsets, s + (size_t)t * 2 * nb, 2 * nb);
         }
         return;
     }
