@@ -808,7 +808,8 @@ SEEK_AVX2_INLINE void seek_group32_many(int kind, const uint8_t *w, int g, const
 ///   tree, two thirds of it summing zeros, made a block cost more than two rows alone
 ///   (kernel-bench, Q4_1, medians of 7: 9.4 G multiply-adds/s at two rows, 13.2 at one).
 /// The weights' offsets (minimums, −8·d, −32·d·sc...) are gathered per 16 values while
-/// decoding and met by each row's sums in one float dot at the end.
+/// decoding and met by each row's sums in one float dot (seek_offset_eights, seek_offset_tail;
+/// the folded 32-value formats take its full eights group by group).
 SEEK_AVX2_INLINE void seek_rows(int kind, const uint8_t *w, int nb, const void *q, const float *d,
                                 const float *dT, const float *s, const float *sT, int cols, int nt, float *out, const int NT, const int A8) {
     const int FOLD = NT <= (A8 ? SEEK_FOLD_ROWS_A8 : SEEK_FOLD_ROWS);
