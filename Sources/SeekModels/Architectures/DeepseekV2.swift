@@ -529,7 +529,10 @@ public final class DeepseekV2: Architecture {
             pool.parallelFor(T * blocks) { range in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * L.longest) { buf in
                     let scores = buf.baseAddress!
-                    for item in range {
+                    for i in range {
+                        // The last rows first (a causal row's cost grows with its position): the
+                        // pieces the threads take one at a time go from dearest to cheapest.
+                        let item = T * blocks - 1 - i
                         let t = item / blocks, h0 = 4 * (item % blocks), heads = min(4, H - h0)
                         let cacheRows = latentRows[segmentOf[t]]
                         if let keys = selections?[t] {  // the V3.2 indexer's chosen keys
