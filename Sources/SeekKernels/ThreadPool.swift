@@ -113,7 +113,7 @@ final class WorkerGroup: @unchecked Sendable {
     /// How long a worker keeps spinning for the next job before it sleeps. A count of 20,000
     /// spins (a few microseconds here) was shorter than the caller's serial stretches between
     /// jobs (norms, sampling, the engine's bookkeeping): in SmolLM2 decode the worker slept and
-    /// was woken several times per token (~4,300 futex calls in `bench --pp 16 --tg 256`, 4 with
+    /// was woken several times per token (~4,300 futex calls in `bench --pp 16 --tg 256`, 20 with
     /// this bound), each wake costing the caller a wait at the next job's end. Past the first
     /// 20,000 spins the worker calls sched_yield as it spins, so other threads that want the
     /// core run meanwhile: on a 2-core machine the server's HTTP threads and a local client
@@ -129,9 +129,10 @@ final class WorkerGroup: @unchecked Sendable {
             var current = generation.load(ordering: .acquiring)
             while current == seen {
                 spins += 1
-                // The clock is read every 1024 spins; the first read starts the bound.
+                // The clock is read every 1024 spins, and on every spin once they yield (each a
+                // system call, so 1024 of them could be a millisecond); the first read starts the bound.
                 var spinning = true
-                if spins & 1023 == 0 {
+                if spins & 1023 == 0 || spins > 20_000 {
                     let now = DispatchTime.now().uptimeNanoseconds
                     if since == 0 { since = now }
                     spinning = now - since < Self.spinNanoseconds
