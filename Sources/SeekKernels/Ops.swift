@@ -50,7 +50,7 @@ public func swigluReference(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePoi
 public func expReference(_ x: Float) -> Float {
     if x.isNaN { return x }
     if x < -87.33654 { return 0 }
-    let c = Swift.max(Swift.min(x, 88), -87.33654)
+    let c = Swift.min(x, 88)
     let n = (c * 1.44269504088896341).rounded(.toNearestOrEven)
     var r = c.addingProduct(-n, 0.693359375)
     r = r.addingProduct(-n, -2.12194440e-4)

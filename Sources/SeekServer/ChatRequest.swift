@@ -117,9 +117,7 @@ struct GenerationParameters {
     static func object(_ body: String) throws -> OrderedDict {
         let root: Value
         do { root = try Value.json(body) } catch {
-            // The parser is the template engine's; its runtime errors carry that engine's prefix.
-            let reason = if case TemplateError.runtime(let m) = error { m } else { "\(error)" }
-            throw APIError.invalid("body", "the request body is not valid JSON: \(reason)")
+            throw APIError.invalid("body", "the request body is not valid JSON: \(error)")
         }
         guard case .object(let o) = root else { throw APIError.invalid("body", "the request body must be a JSON object") }
         return o

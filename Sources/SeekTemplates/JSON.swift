@@ -84,13 +84,19 @@ enum JSON {
     }
 }
 
+/// Text that is not JSON: where and why (a request body, a messages file; not a template's fault).
+public struct JSONError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let message: String
+    public var description: String { message }
+}
+
 struct JSONParser {
     let b: [UInt8]
     var i = 0
 
     init(_ b: [UInt8]) { self.b = b }
 
-    func error(_ m: String) -> TemplateError { .runtime("invalid JSON at byte \(i): \(m)") }
+    func error(_ m: String) -> JSONError { JSONError(message: "invalid JSON at byte \(i): \(m)") }
 
     mutating func skipSpace() {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
