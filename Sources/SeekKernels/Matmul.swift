@@ -143,6 +143,10 @@ func quantizedRows(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedA
         act.dotEachRow(kernel, w.data, rowBytes: w.rowBytes, rows: range, out)
         return
     }
+    if tokens <= 8 {  // batched decode: one group of eight, the same calls as a tile's
+        act.dotEachRow(kernel, w.data, rowBytes: w.rowBytes, rows: range, tokens: tokens, out, stride: n)
+        return
+    }
     var eight: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
     withUnsafeMutableBytes(of: &eight) { raw in
         let results = raw.baseAddress!.assumingMemoryBound(to: Float.self)

@@ -45,24 +45,27 @@ import SeekTestSupport
         }
     }
 
-    /// Decode (one token) and prefill (many) paths give bit-identical rows: the property
-    /// that makes a cached decode equal a full recompute.
+    /// Decode (one token), batched decode (two to eight: folded rows, then the met path) and
+    /// prefill (more: tiles of 32 tokens) give bit-identical rows: the property that makes a
+    /// cached decode equal a full recompute.
     @Test(arguments: ["q4_k", "q4_1", "q8_0", "f16", "f32", "q5_k"])
     func decodeAndPrefillPathsAreBitIdentical(_ name: String) throws {
         let types: [String: GGMLType] = ["q4_k": .q4_K, "q4_1": .q4_1, "q8_0": .q8_0, "f16": .f16, "f32": .f32, "q5_k": .q5_K]
         let type = try #require(types[name])
         let raw = try Fixtures.data("quant/\(name).bin")
         var rng = SplitMix(seed: 3)
-        let x = (0..<(5 * 512)).map { _ in rng.nextFloat() - 0.5 }
+        let x = (0..<(40 * 512)).map { _ in rng.nextFloat() - 0.5 }
         raw.withUnsafeBytes { src in
             let m = WeightMatrix(name: "w", type: type, rows: 4, cols: 512, data: src.baseAddress!)
-            var batched = [Float](repeating: 0, count: 5 * 4)
             x.withUnsafeBufferPointer { xp in
-                batched.withUnsafeMutableBufferPointer { matmul(m, xp.baseAddress!, tokens: 5, $0.baseAddress!, pool: ThreadPool(threads: 2)) }
-                for t in 0..<5 {
-                    var one = [Float](repeating: 0, count: 4)
-                    one.withUnsafeMutableBufferPointer { matmul(m, xp.baseAddress! + t * 512, tokens: 1, $0.baseAddress!, pool: ThreadPool(threads: 1)) }
-                    #expect(one.map(\.bitPattern) == batched[(t * 4)..<(t * 4 + 4)].map(\.bitPattern), "\(name) token \(t)")
+                var alone = [Float](repeating: 0, count: 40 * 4)
+                for t in 0..<40 {
+                    alone.withUnsafeMutableBufferPointer { matmul(m, xp.baseAddress! + t * 512, tokens: 1, $0.baseAddress! + t * 4, pool: ThreadPool(threads: 1)) }
+                }
+                for tokens in [2, 3, 5, 8, 12, 40] {
+                    var batched = [Float](repeating: .nan, count: tokens * 4)
+                    batched.withUnsafeMutableBufferPointer { matmul(m, xp.baseAddress!, tokens: tokens, $0.baseAddress!, pool: ThreadPool(threads: 2)) }
+                    #expect(alone[0..<(tokens * 4)].map(\.bitPattern) == batched.map(\.bitPattern), "\(name), \(tokens) tokens")
                 }
             }
         }

@@ -282,6 +282,23 @@ public final class QuantizedActivations {
         }
     }
 
+    /// Activation rows 0..<tokens (2...8, batched decode) against weight rows `rows`: out[t·ostride + r]
+    /// (the kernel `dot(_:_:rows:count:_:)` gives each weight row, in one C loop that asks for
+    /// the weights ahead as decode's does).
+    @inline(__always)
+    func dotEachRow(_ kernel: IntegerKernel, _ base: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, tokens: Int,
+                    _ out: UnsafeMutablePointer<Float>, stride ostride: Int) {
+        let kind = kernel.cKind, nb = Int32(cols / 32), n = Int32(cols)
+        let d = self.d, s = self.s, dT = self.dT, sT = self.sT
+        let w = base.assumingMemoryBound(to: UInt8.self)
+        let first = Int32(rows.lowerBound), last = Int32(rows.upperBound)
+        if bits == 8 {
+            seek_dot_each_row_few_q8(kind, w, rowBytes, first, last, nb, q8, d, dT, s, sT, n, Int32(tokens), out, ostride)
+        } else {
+            seek_dot_each_row_few(kind, w, rowBytes, first, last, nb, q16, d, dT, s, sT, n, Int32(tokens), out, ostride)
+        }
+    }
+
     /// Row `r`'s dot product with one weight row (the SIMD kernel, one token).
     @inline(__always)
     func dot(_ kernel: IntegerKernel, _ w: UnsafeRawPointer, row r: Int) -> Float {
