@@ -41,7 +41,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int,
     let k = w.cols, n = w.rows
     if KernelSettings.usesQuantizedActivations(w.type, columns: k), let kernel = IntegerKernel(w.type) {
         let act = QuantizedActivations(rows: tokens, cols: k)
-        act.quantize(x)
+        QuantizedActivations.quantizeAll([(x, act)], pool: pool)
         matmulQuantized(w, kernel, act, out, pool: pool)
         return
     }
@@ -101,12 +101,12 @@ public func matmul(_ jobs: [MatmulJob], pool: ThreadPool) {
             act = known.act
         } else {
             act = QuantizedActivations(rows: job.tokens, cols: job.w.cols)
-            act.quantize(job.x)
             quantized.append((job.x, job.tokens, job.w.cols, act))
         }
         grouped.append((job, kernel, act))
     }
     guard !grouped.isEmpty else { return }
+    QuantizedActivations.quantizeAll(quantized.map { ($0.x, $0.act) }, pool: pool)
     var starts = [0]
     for g in grouped { starts.append(starts[starts.count - 1] + g.job.w.rows) }
     let single = grouped.allSatisfy { $0.job.tokens == 1 }

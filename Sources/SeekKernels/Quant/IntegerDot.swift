@@ -132,35 +132,70 @@ public final class QuantizedActivations {
     /// (127 for 8 bits) and q = round(x · (1 / d)) (ties to even). AVX2 where the CPU has it
     /// (the only case where the integer kernels run), else the Swift reference.
     public func quantize(_ x: UnsafePointer<Float>, reference: Bool = false) {
-        for r in 0..<rows {
-            let xr = x + r * cols, dr = d + r * cols / 32, sr = s + r * cols / 16
-            switch (bits, KernelSettings.hasAVX2 && !reference) {
-            case (16, true): seek_quantize_q16(xr, Int32(cols), q16 + r * cols, dr, sr)
-            case (16, false): Self.quantizeRowReference(xr, cols, q16 + r * cols, dr, sr)
-            case (_, true): seek_quantize_q8(xr, Int32(cols), q8 + r * cols, dr, sr)
-            default: Self.quantizeRowReference8(xr, cols, q8 + r * cols, dr, sr)
+        quantize(x, groups: 0..<groups, reference: reference)
+    }
+
+    /// Groups of eight rows (the last one may be short).
+    public var groups: Int { (rows + 7) / 8 }
+
+    /// `quantize` for rows 8g..<8g + 8 of each group g in `range` only, with those groups'
+    /// block-major scales and sums: groups write disjoint memory, so threads can quantize
+    /// different groups of one matrix at once (`quantizeAll`).
+    public func quantize(_ x: UnsafePointer<Float>, groups range: Range<Int>, reference: Bool = false) {
+        let nb = cols / 32
+        for g in range {
+            for r in (8 * g)..<min(8 * g + 8, rows) {
+                let xr = x + r * cols, dr = d + r * nb, sr = s + r * 2 * nb
+                switch (bits, KernelSettings.hasAVX2 && !reference) {
+                case (16, true): seek_quantize_q16(xr, Int32(cols), q16 + r * cols, dr, sr)
+                case (16, false): Self.quantizeRowReference(xr, cols, q16 + r * cols, dr, sr)
+                case (_, true): seek_quantize_q8(xr, Int32(cols), q8 + r * cols, dr, sr)
+                default: Self.quantizeRowReference8(xr, cols, q8 + r * cols, dr, sr)
+                }
             }
-        }
-        if rows > 1 {
-            Self.transposeScales(d, rows: rows, blocks: cols / 32, into: dT)
-            Self.transposeScales(s, rows: rows, blocks: cols / 16, into: sT)
+            if rows > 1 {
+                Self.transposeScales(d, rows: rows, blocks: nb, group: g, into: dT)
+                Self.transposeScales(s, rows: rows, blocks: 2 * nb, group: g, into: sT)
+            }
         }
     }
 
-    /// The scales (or sums) of each group of eight rows, block-major (zeros past the last row).
-    static func transposeScales(_ d: UnsafePointer<Float>, rows: Int, blocks nb: Int, into dT: UnsafeMutablePointer<Float>) {
-        for g in 0..<((rows + 7) / 8) {
-            let group = dT + g * nb * 8
-            for t in 0..<8 {
-                let r = 8 * g + t
-                if r < rows {
-                    let row = d + r * nb
-                    for b in 0..<nb { group[8 * b + t] = row[b] }
-                } else {
-                    for b in 0..<nb { group[8 * b + t] = 0 }
-                }
+    /// Quantizes each input into its activations: serially for a few rows (decode), else the
+    /// groups of eight rows of all of them shared out across the pool (a prefill's 512 rows,
+    /// or a MoE layer's ~3,500 expert rows, had left the other threads waiting).
+    static func quantizeAll(_ inputs: [(x: UnsafePointer<Float>, act: QuantizedActivations)], pool: ThreadPool) {
+        let rows = inputs.reduce(0) { $0 + $1.act.rows }
+        guard rows >= 32, pool.threadCount > 1 else {
+            for input in inputs { input.act.quantize(input.x) }
+            return
+        }
+        var starts = [0]
+        for input in inputs { starts.append(starts[starts.count - 1] + input.act.groups) }
+        pool.parallelFor(starts[inputs.count]) { range in
+            for (i, input) in inputs.enumerated() {
+                let lo = max(range.lowerBound, starts[i]), hi = min(range.upperBound, starts[i + 1])
+                if lo < hi { input.act.quantize(input.x, groups: (lo - starts[i])..<(hi - starts[i])) }
             }
         }
+    }
+
+    /// The scales (or sums) of group `g` of eight rows, block-major (zeros past the last row).
+    static func transposeScales(_ d: UnsafePointer<Float>, rows: Int, blocks nb: Int, group g: Int, into dT: UnsafeMutablePointer<Float>) {
+        let group = dT + g * nb * 8
+        for t in 0..<8 {
+            let r = 8 * g + t
+            if r < rows {
+                let row = d + r * nb
+                for b in 0..<nb { group[8 * b + t] = row[b] }
+            } else {
+                for b in 0..<nb { group[8 * b + t] = 0 }
+            }
+        }
+    }
+
+    /// `transposeScales(_:rows:blocks:group:into:)` for every group.
+    static func transposeScales(_ d: UnsafePointer<Float>, rows: Int, blocks nb: Int, into dT: UnsafeMutablePointer<Float>) {
+        for g in 0..<((rows + 7) / 8) { transposeScales(d, rows: rows, blocks: nb, group: g, into: dT) }
     }
 
     /// Where value `i` of a block of 32 is stored: the even values first (0, 2, ..., 30 at
