@@ -1,6 +1,7 @@
 // Whether two versions of the integer kernels give bit-identical results: the same random
 // weight rows (all seven formats) and activations through seek_quantize_q16 + seek_dot_rows,
-// one activation row at a time and eight at once; prints one line per result as hex floats,
+// one activation row at a time and eight at once (and attention over shared rows for 1..9
+// queries at once, f32 and f16); prints one line per result as hex floats,
 // so two builds' outputs can be compared with cmp. For kernel changes that must not move a
 // single bit (a different activation layout, a different decode):
 //   git show REV:Sources/CSeekSIMD/include/seek_simd.h > /tmp/old/seek_simd.h
@@ -77,6 +78,22 @@ int main(void) {
             }
         }
         free(w);
+    }
+    // Attention over shared rows (GQA over an f16 cache; MLA's absorbed form over f32 latent
+    // rows), 1..9 queries at once: each query's result must not depend on how many go with it.
+    {
+        enum { N = 37, HD = 288, VD = 256, STRIDE = 296, QS = 300 };
+        static float keys[N * STRIDE], qs[9 * QS], scores[9 * N], out[9 * VD];
+        static uint16_t hkeys[N * STRIDE];
+        for (int i = 0; i < N * STRIDE; i++) keys[i] = (float)(rand() % 2000) / 1000.0f - 1;
+        for (int i = 0; i < 9 * QS; i++) qs[i] = (float)(rand() % 2000) / 1000.0f - 1;
+        seek_float_to_half(keys, hkeys, N * STRIDE);
+        for (int nq = 1; nq <= 9; nq++) {
+            seek_attend_shared(qs, QS, nq, keys, keys + 8, STRIDE, N, HD, VD, 0.06f, scores, out, VD);
+            for (int i = 0; i < nq * VD; i += 7) printf("mla %d queries, out %d: %a\n", nq, i, out[i]);
+            seek_attend_shared_f16(qs, QS, nq, hkeys, hkeys + 64, STRIDE, N, 64, 64, 0.125f, scores, out, 64);
+            for (int i = 0; i < nq * 64; i += 3) printf("gqa %d queries, out %d: %a\n", nq, i, out[i]);
+        }
     }
     return 0;
 }
