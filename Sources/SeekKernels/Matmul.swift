@@ -107,13 +107,18 @@ public func matmul(_ jobs: [MatmulJob], pool: ThreadPool) {
     }
     guard !grouped.isEmpty else { return }
     QuantizedActivations.quantizeAll(quantized.map { ($0.x, $0.act) }, pool: pool)
+    // The work in units of (weight row × token): a MoE layer's experts have different numbers
+    // of tokens (the shared expert all of them), so pieces of equal row counts had very
+    // different costs. A row goes to the piece that holds its first unit.
     var starts = [0]
-    for g in grouped { starts.append(starts[starts.count - 1] + g.job.w.rows) }
+    for g in grouped { starts.append(starts[starts.count - 1] + g.job.w.rows * g.job.tokens) }
     let single = grouped.allSatisfy { $0.job.tokens == 1 }
-    pool.parallelFor(starts[grouped.count], minChunk: single ? 16 : 4) { range in
+    pool.parallelFor(starts[grouped.count], minChunk: single ? 16 : 1024, piecesPerThread: single ? 4 : 16) { range in
         for (i, g) in grouped.enumerated() {
             let lo = max(range.lowerBound, starts[i]), hi = min(range.upperBound, starts[i + 1])
-            if lo < hi { quantizedRows(g.job.w, g.kernel, g.act, g.job.out, rows: (lo - starts[i])..<(hi - starts[i])) }
+            guard lo < hi else { continue }
+            let c = g.job.tokens, r0 = (lo - starts[i] + c - 1) / c, r1 = (hi - starts[i] + c - 1) / c
+            if r0 < r1 { quantizedRows(g.job.w, g.kernel, g.act, g.job.out, rows: r0..<r1) }
         }
     }
 }
@@ -127,7 +132,8 @@ public func matmul(_ ws: [WeightMatrix], _ x: UnsafePointer<Float>, tokens: Int,
 
 func matmulQuantized(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedActivations,
                      _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-    pool.parallelFor(w.rows, minChunk: act.rows == 1 ? 16 : 4) { range in
+    // Prefill: more, smaller pieces (each is still milliseconds of work), so the threads finish together.
+    pool.parallelFor(w.rows, minChunk: act.rows == 1 ? 16 : 4, piecesPerThread: act.rows > 8 ? 16 : 4) { range in
         quantizedRows(w, kernel, act, out, rows: range)
     }
 }

@@ -21,14 +21,14 @@ public struct ThreadPool: Sendable {
         group = threadCount > 1 ? WorkerGroup.shared(threads: threadCount) : nil
     }
 
-    /// Runs `body` over `0..<count` split into contiguous chunks (up to four per thread, each
-    /// at least `minChunk` long), which the threads take one at a time. Returns when all
-    /// chunks are done. Chunks must touch disjoint outputs.
-    public func parallelFor(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// Runs `body` over `0..<count` split into contiguous chunks (up to `piecesPerThread` per
+    /// thread, each at least `minChunk` long), which the threads take one at a time. Returns
+    /// when all chunks are done. Chunks must touch disjoint outputs.
+    public func parallelFor(_ count: Int, minChunk: Int = 1, piecesPerThread: Int = 4, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         // More pieces than threads, handed out one at a time: a thread that was preempted or
-        // slowed down does not hold up the others (up to four pieces per thread).
-        let chunks = min(threadCount * 4, max(1, count / max(1, minChunk)))
+        // slowed down does not hold up the others.
+        let chunks = min(threadCount * max(1, piecesPerThread), max(1, count / max(1, minChunk)))
         guard chunks > 1, let group else {
             body(0..<count)
             return

@@ -526,7 +526,7 @@ public final class DeepseekV2: Architecture {
             let oLat = ws.buffer("mla.olat", H * T * rkv)       // (H, T, r_kv)
             let scale = c.softmaxScale
             let blocks = (H + 3) / 4
-            pool.parallelFor(T * blocks) { range in
+            pool.parallelFor(T * blocks, piecesPerThread: 16) { range in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * L.longest) { buf in
                     let scores = buf.baseAddress!
                     for i in range {

@@ -270,12 +270,13 @@ public final class DecoderTransformer: Sendable {
             // heads, not once per head), and a group of seven still splits across threads.
             let quads = (group + 3) / 4
             let items = T * c.kvHeads * quads
-            pool.parallelFor(items) { range in
+            pool.parallelFor(items, piecesPerThread: 16) { range in
               withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * L.longest) { buf in
                 let s = buf.baseAddress!  // (queries, positions) scores
                 for i in range {
                     // The last rows first: a causal row's cost grows with its position, so the
-                    // pieces the threads take one at a time go from dearest to cheapest.
+                    // pieces (sixteen per thread) the threads take one at a time go from dearest
+                    // to cheapest.
                     let item = items - 1 - i
                     let t = item / (c.kvHeads * quads), kvh = (item / quads) % c.kvHeads, part = item % quads
                     let h0 = kvh * group + 4 * part, nq = min(4, group - 4 * part)
