@@ -112,8 +112,10 @@ public func matmul(_ jobs: [MatmulJob], pool: ThreadPool) {
     // different costs. A row goes to the piece that holds its first unit.
     var starts = [0]
     for g in grouped { starts.append(starts[starts.count - 1] + g.job.w.rows * g.job.tokens) }
-    let single = grouped.allSatisfy { $0.job.tokens == 1 }
-    pool.parallelFor(starts[grouped.count], minChunk: single ? 16 : 1024, piecesPerThread: single ? 4 : 16) { range in
+    // Pieces of at least 16 rows in decode, 4 rows of the most tokens otherwise; sixteen per
+    // thread in prefill (four in decode, where each piece's first rows start unprefetched).
+    let most = grouped.map(\.job.tokens).max() ?? 1
+    pool.parallelFor(starts[grouped.count], minChunk: most == 1 ? 16 : 4 * most, piecesPerThread: most > 8 ? 16 : 4) { range in
         for (i, g) in grouped.enumerated() {
             let lo = max(range.lowerBound, starts[i]), hi = min(range.upperBound, starts[i + 1])
             guard lo < hi else { continue }
