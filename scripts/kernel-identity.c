@@ -82,18 +82,20 @@ int main(void) {
     // Attention over shared rows (GQA over an f16 cache; MLA's absorbed form over f32 latent
     // rows), 1..9 queries at once: each query's result must not depend on how many go with it.
     {
-        enum { N = 37, HD = 288, VD = 256, STRIDE = 296, QS = 300 };
-        static float keys[N * STRIDE], qs[9 * QS], scores[9 * N], out[9 * VD];
-        static uint16_t hkeys[N * STRIDE];
-        for (int i = 0; i < N * STRIDE; i++) keys[i] = (float)(rand() % 2000) / 1000.0f - 1;
+        // (36, 37 and 38 cached rows: every remainder of the kernels' blocks of keys)
+        enum { NMAX = 38, HD = 288, VD = 256, STRIDE = 296, QS = 300 };
+        static float keys[NMAX * STRIDE], qs[9 * QS], scores[9 * NMAX], out[9 * VD];
+        static uint16_t hkeys[NMAX * STRIDE];
+        for (int i = 0; i < NMAX * STRIDE; i++) keys[i] = (float)(rand() % 2000) / 1000.0f - 1;
         for (int i = 0; i < 9 * QS; i++) qs[i] = (float)(rand() % 2000) / 1000.0f - 1;
-        seek_float_to_half(keys, hkeys, N * STRIDE);
-        for (int nq = 1; nq <= 9; nq++) {
-            seek_attend_shared(qs, QS, nq, keys, keys + 8, STRIDE, N, HD, VD, 0.06f, scores, out, VD);
-            for (int i = 0; i < nq * VD; i += 7) printf("mla %d queries, out %d: %a\n", nq, i, out[i]);
-            seek_attend_shared_f16(qs, QS, nq, hkeys, hkeys + 64, STRIDE, N, 64, 64, 0.125f, scores, out, 64);
-            for (int i = 0; i < nq * 64; i += 3) printf("gqa %d queries, out %d: %a\n", nq, i, out[i]);
-        }
+        seek_float_to_half(keys, hkeys, NMAX * STRIDE);
+        for (int n = NMAX - 2; n <= NMAX; n++)
+            for (int nq = 1; nq <= 9; nq++) {
+                seek_attend_shared(qs, QS, nq, keys, keys + 8, STRIDE, n, HD, VD, 0.06f, scores, out, VD);
+                for (int i = 0; i < nq * VD; i += 7) printf("mla %d rows, %d queries, out %d: %a\n", n, nq, i, out[i]);
+                seek_attend_shared_f16(qs, QS, nq, hkeys, hkeys + 64, STRIDE, n, 64, 64, 0.125f, scores, out, 64);
+                for (int i = 0; i < nq * 64; i += 3) printf("gqa %d rows, %d queries, out %d: %a\n", n, nq, i, out[i]);
+            }
     }
     return 0;
 }

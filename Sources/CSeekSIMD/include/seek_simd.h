@@ -329,26 +329,31 @@ static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_
         const float *qs[4];
         for (int i = 0; i < 4; i++) qs[i] = q + (size_t)(i0 + (i < qn ? i : 0)) * qstride;
         float *sc = scores + (size_t)i0 * n;
-        for (int p = 0; p < n; p += 2) {
-            const int two = p + 1 < n;
-            const size_t k0 = (size_t)p * stride, k1 = two ? k0 + stride : k0;
-            __m256 a0[4], a1[4];
+        for (int p = 0; p < n; p += 3) {
+            // Three keys at a time: twelve accumulators, so each fma's result is not needed
+            // again for three fmas' latency (eight had left the chains no slack).
+            const int m = n - p < 3 ? n - p : 3;
+            const size_t k0 = (size_t)p * stride, k1 = m > 1 ? k0 + stride : k0, k2 = m > 2 ? k0 + 2 * stride : k0;
+            __m256 a0[4], a1[4], a2[4];
             SEEK_UNROLL
-            for (int i = 0; i < 4; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+            for (int i = 0; i < 4; i++) a0[i] = a1[i] = a2[i] = _mm256_setzero_ps();
             for (int c = 0; c < hd; c += 8) {
                 const __m256 kv0 = seek_load8(keys, k0 + c, HALF), kv1 = seek_load8(keys, k1 + c, HALF);
+                const __m256 kv2 = seek_load8(keys, k2 + c, HALF);
                 SEEK_UNROLL
                 for (int i = 0; i < 4; i++) {
                     const __m256 qv = _mm256_loadu_ps(qs[i] + c);
                     a0[i] = _mm256_fmadd_ps(qv, kv0, a0[i]);
                     a1[i] = _mm256_fmadd_ps(qv, kv1, a1[i]);
+                    a2[i] = _mm256_fmadd_ps(qv, kv2, a2[i]);
                 }
             }
             SEEK_UNROLL
             for (int i = 0; i < 4; i++) {  // (constant indices keep the accumulators in registers)
                 if (i >= qn) continue;
                 sc[(size_t)i * n + p] = seek_hsum(a0[i]) * scale;
-                if (two) sc[(size_t)i * n + p + 1] = seek_hsum(a1[i]) * scale;
+                if (m > 1) sc[(size_t)i * n + p + 1] = seek_hsum(a1[i]) * scale;
+                if (m > 2) sc[(size_t)i * n + p + 2] = seek_hsum(a2[i]) * scale;
             }
         }
         for (int i = 0; i < qn; i++) seek_softmax(sc + (size_t)i * n, n);
