@@ -3,11 +3,13 @@
 # the same run: both servers start on loopback with the same slots, context and threads, and
 # scripts/load-test.py drives each with 1, 4 and 8 concurrent streaming clients (the two
 # alternate at every level, so drift hits both alike). Prints a table of aggregate generated
-# tokens/s and time to first token (median / p90), and the ratios.
+# tokens/s and time to first token (median / p90), and the ratios. With --rounds R each level is
+# measured R times, the engines taking turns to go first, and the table gives medians (min–max)
+# over the rounds and the ratio of the medians: on a noisy host one round can move a ratio by 30%.
 #
 #   scripts/bench-server-vs-llamacpp.sh [--model NAME|PATH] [--threads N] [--slots N]
 #                                       [--levels "1 4 8"] [--requests-per-client N]
-#                                       [--max-tokens N] [--no-build] [--json]
+#                                       [--max-tokens N] [--rounds R] [--no-build] [--json]
 #
 #   --model     a SwiftSeek store name or a GGUF path (default smollm2-135m-instruct, Q4_1)
 #   --threads   threads for both servers (default 2)
@@ -15,6 +17,7 @@
 #   --levels    concurrent clients per measurement (default "1 4 8")
 #   --requests-per-client  requests each client sends per level (default 3)
 #   --max-tokens  tokens per request (default 128)
+#   --rounds    measurements per level and engine (default 1)
 #   --no-build  use the existing .build/release/swiftseek
 #   --json      also print every measurement as one JSON object per line on stdout
 #
@@ -24,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MODEL=smollm2-135m-instruct THREADS=2 SLOTS=8 LEVELS="1 4 8" PER_CLIENT=3 MAX_TOKENS=128 BUILD=1 JSON=0
+MODEL=smollm2-135m-instruct THREADS=2 SLOTS=8 LEVELS="1 4 8" PER_CLIENT=3 MAX_TOKENS=128 ROUNDS=1 BUILD=1 JSON=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --model) MODEL="$2"; shift 2 ;;
@@ -33,14 +36,15 @@ while [ $# -gt 0 ]; do
         --levels) LEVELS="$2"; shift 2 ;;
         --requests-per-client) PER_CLIENT="$2"; shift 2 ;;
         --max-tokens) MAX_TOKENS="$2"; shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --json) JSON=1; shift ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
-for v in "$THREADS" "$SLOTS" "$PER_CLIENT" "$MAX_TOKENS" $LEVELS; do
-    [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "--threads, --slots, --levels, --requests-per-client and --max-tokens take positive integers" >&2; exit 2; }
+for v in "$THREADS" "$SLOTS" "$PER_CLIENT" "$MAX_TOKENS" "$ROUNDS" $LEVELS; do
+    [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "--threads, --slots, --levels, --requests-per-client, --max-tokens and --rounds take positive integers" >&2; exit 2; }
 done
 say() { echo "$*" >&2; }
 
@@ -89,7 +93,7 @@ PIDS+=($!); wait_health "http://127.0.0.1:$LL_PORT" "${PIDS[-1]}" llama-server
 COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo '+local changes')"
 [ "$BUILD" = 1 ] || COMMIT="$COMMIT (existing binary, built $(date -u -r "$SS" +%H:%M) UTC)"
 say "model: $FILE"
-say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); threads $THREADS, slots $SLOTS, $MAX_TOKENS tokens per request"
+say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); threads $THREADS, slots $SLOTS, $MAX_TOKENS tokens per request, $ROUNDS round(s) per level"
 say "swiftseek: $COMMIT; llama-server: $("$LLAMA" --version 2>&1 | grep -m1 -i version || echo unknown)"
 
 run() {  # NAME PORT CLIENTS -> JSON line
@@ -104,17 +108,33 @@ run swiftseek "$SS_PORT" 1 >/dev/null; run llama-server "$LL_PORT" 1 >/dev/null
 printf '\n%-9s | %-34s | %-34s | %s\n' "streams" "swiftseek tok/s (TTFT med/p90 s)" "llama-server tok/s (TTFT med/p90 s)" "ratio" >&2
 printf -- '----------|------------------------------------|------------------------------------|------\n' >&2
 for c in $LEVELS; do
-    ours="$(run swiftseek "$SS_PORT" "$c" | tail -n 1)"
-    theirs="$(run llama-server "$LL_PORT" "$c" | tail -n 1)"
-    python3 - "$c" "$ours" "$theirs" "$JSON" <<'PY'
-import json, sys
-c, ours, theirs, as_json = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4] == "1"
-def cell(r):
-    errors = f", {r['errors']} errors" if r["errors"] else ""
-    return f"{r['tokens_per_second']:8.1f} ({r['ttft_median_s']}/{r['ttft_p90_s']}){errors}"
-ratio = ours["tokens_per_second"] / theirs["tokens_per_second"] if theirs["tokens_per_second"] else float("nan")
-print(f"{c:>9} | {cell(ours):<34} | {cell(theirs):<34} | {ratio:.2f}", file=sys.stderr)
+    ours=() theirs=()
+    for r in $(seq 1 "$ROUNDS"); do
+        if [ $(( r % 2 )) = 1 ]; then
+            ours+=("$(run swiftseek "$SS_PORT" "$c" | tail -n 1)"); theirs+=("$(run llama-server "$LL_PORT" "$c" | tail -n 1)")
+        else
+            theirs+=("$(run llama-server "$LL_PORT" "$c" | tail -n 1)"); ours+=("$(run swiftseek "$SS_PORT" "$c" | tail -n 1)")
+        fi
+    done
+    python3 - "$c" "$JSON" "${#ours[@]}" "${ours[@]}" "${theirs[@]}" <<'PY'
+import json, statistics, sys
+c, as_json, n = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+runs = [json.loads(x) for x in sys.argv[4:]]
+ours, theirs = runs[:n], runs[n:]
+def summary(rs):
+    rates = [r["tokens_per_second"] for r in rs]
+    return {"tokens_per_second": statistics.median(rates), "min": min(rates), "max": max(rates),
+            "ttft_median_s": statistics.median(r["ttft_median_s"] for r in rs),
+            "ttft_p90_s": statistics.median(r["ttft_p90_s"] for r in rs),
+            "errors": sum(r["errors"] for r in rs)}
+def cell(s):
+    spread = f" [{s['min']:.0f}–{s['max']:.0f}]" if n > 1 else ""
+    errors = f", {s['errors']} errors" if s["errors"] else ""
+    return f"{s['tokens_per_second']:8.1f}{spread} ({s['ttft_median_s']}/{s['ttft_p90_s']}){errors}"
+a, b = summary(ours), summary(theirs)
+ratio = a["tokens_per_second"] / b["tokens_per_second"] if b["tokens_per_second"] else float("nan")
+print(f"{c:>9} | {cell(a):<34} | {cell(b):<34} | {ratio:.2f}", file=sys.stderr)
 if as_json:
-    print(json.dumps({"streams": int(c), "swiftseek": ours, "llama_server": theirs}))
+    print(json.dumps({"streams": int(c), "swiftseek": a, "llama_server": b, "rounds": {"swiftseek": ours, "llama_server": theirs}}))
 PY
 done

@@ -112,10 +112,11 @@ public func matmul(_ jobs: [MatmulJob], pool: ThreadPool) {
     // different costs. A row goes to the piece that holds its first unit.
     var starts = [0]
     for g in grouped { starts.append(starts[starts.count - 1] + g.job.w.rows * g.job.tokens) }
-    // Pieces of at least 16 rows in decode, 4 rows of the most tokens otherwise; sixteen per
-    // thread in prefill (four in decode, where each piece's first rows start unprefetched).
+    // Pieces of at least 16 rows in decode, 4 rows of the most tokens otherwise.
     let most = grouped.map(\.job.tokens).max() ?? 1
-    pool.parallelFor(starts[grouped.count], minChunk: most == 1 ? 16 : 4 * most, piecesPerThread: most > 8 ? 16 : 4) { range in
+    let macs = grouped.reduce(0) { $0 + $1.job.w.rows * $1.job.w.cols * $1.job.tokens }
+    pool.parallelFor(starts[grouped.count], minChunk: most == 1 ? 16 : 4 * most,
+                     piecesPerThread: piecesPerThread(tokens: most, multiplyAdds: macs)) { range in
         for (i, g) in grouped.enumerated() {
             let lo = max(range.lowerBound, starts[i]), hi = min(range.upperBound, starts[i + 1])
             guard lo < hi else { continue }
@@ -134,10 +135,20 @@ public func matmul(_ ws: [WeightMatrix], _ x: UnsafePointer<Float>, tokens: Int,
 
 func matmulQuantized(_ w: WeightMatrix, _ kernel: IntegerKernel, _ act: QuantizedActivations,
                      _ out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-    // Prefill: more, smaller pieces (each is still milliseconds of work), so the threads finish together.
-    pool.parallelFor(w.rows, minChunk: act.rows == 1 ? 16 : 4, piecesPerThread: act.rows > 8 ? 16 : 4) { range in
+    pool.parallelFor(w.rows, minChunk: act.rows == 1 ? 16 : 4,
+                     piecesPerThread: piecesPerThread(tokens: act.rows, multiplyAdds: w.rows * w.cols * act.rows)) { range in
         quantizedRows(w, kernel, act, out, rows: range)
     }
+}
+
+/// How many pieces per thread a product of `tokens` activation rows and `multiplyAdds` in all
+/// is cut into. Prefill (more than eight tokens): sixteen, so the threads finish together
+/// (each is still milliseconds of work). Decode: one per 256 Ki multiply-adds, from four (each
+/// piece's first rows start unprefetched) to 32, so a large matrix (SmolLM2's output head is
+/// 28 M) does not end with one thread alone on a piece of most of a millisecond.
+@inline(__always)
+func piecesPerThread(tokens: Int, multiplyAdds: Int) -> Int {
+    tokens > 8 ? 16 : min(32, max(4, multiplyAdds >> 18))
 }
 
 /// Weight rows `rows` × all activation rows, in tiles (64 weight rows × 32 tokens) so a
