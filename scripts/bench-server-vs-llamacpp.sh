@@ -124,8 +124,8 @@ ours, theirs = runs[:n], runs[n:]
 def summary(rs):
     rates = [r["tokens_per_second"] for r in rs]
     return {"tokens_per_second": statistics.median(rates), "min": min(rates), "max": max(rates),
-            "ttft_median_s": statistics.median(r["ttft_median_s"] for r in rs),
-            "ttft_p90_s": statistics.median(r["ttft_p90_s"] for r in rs),
+            "ttft_median_s": round(statistics.median(r["ttft_median_s"] for r in rs), 4),
+            "ttft_p90_s": round(statistics.median(r["ttft_p90_s"] for r in rs), 4),
             "errors": sum(r["errors"] for r in rs)}
 def cell(s):
     spread = f" [{s['min']:.0f}–{s['max']:.0f}]" if n > 1 else ""
