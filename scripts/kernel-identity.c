@@ -1,6 +1,6 @@
 // Whether two versions of the integer kernels give bit-identical results: the same random
 // weight rows (all seven formats) and activations through seek_quantize_q16 + seek_dot_rows,
-// one activation row at a time and eight at once (and attention over shared rows for 1..9
+// one activation row at a time and eight at once (and attention over shared rows for 1..9, 12, 16
 // queries at once, f32 and f16); prints one line per result as hex floats,
 // so two builds' outputs can be compared with cmp. For kernel changes that must not move a
 // single bit (a different activation layout, a different decode):
@@ -80,17 +80,17 @@ int main(void) {
         free(w);
     }
     // Attention over shared rows (GQA over an f16 cache; MLA's absorbed form over f32 latent
-    // rows), 1..9 queries at once: each query's result must not depend on how many go with it.
+    // rows), 1..9, 12 and 16 queries at once: each query's result must not depend on how many go with it.
     {
         // (36, 37 and 38 cached rows: every remainder of the kernels' blocks of keys)
         enum { NMAX = 38, HD = 288, VD = 256, STRIDE = 296, QS = 300 };
-        static float keys[NMAX * STRIDE], qs[9 * QS], scores[9 * NMAX], out[9 * VD];
+        static float keys[NMAX * STRIDE], qs[16 * QS], scores[16 * NMAX], out[16 * VD];
         static uint16_t hkeys[NMAX * STRIDE];
         for (int i = 0; i < NMAX * STRIDE; i++) keys[i] = (float)(rand() % 2000) / 1000.0f - 1;
-        for (int i = 0; i < 9 * QS; i++) qs[i] = (float)(rand() % 2000) / 1000.0f - 1;
+        for (int i = 0; i < 16 * QS; i++) qs[i] = (float)(rand() % 2000) / 1000.0f - 1;
         seek_float_to_half(keys, hkeys, NMAX * STRIDE);
         for (int n = NMAX - 2; n <= NMAX; n++)
-            for (int nq = 1; nq <= 9; nq++) {
+            for (int nq = 1; nq <= 16; nq += nq < 9 ? 1 : nq < 12 ? 3 : 4) {  // 1..9, 12, 16
                 seek_attend_shared(qs, QS, nq, keys, keys + 8, STRIDE, n, HD, VD, 0.06f, scores, out, VD);
                 for (int i = 0; i < nq * VD; i += 7) printf("mla %d rows, %d queries, out %d: %a\n", n, nq, i, out[i]);
                 seek_attend_shared_f16(qs, QS, nq, hkeys, hkeys + 64, STRIDE, n, 64, 64, 0.125f, scores, out, 64);

@@ -314,6 +314,37 @@ static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_
     }
 }
 
+/// out row i (`ostride` floats apart, i < qn) = Σ_p ss[i][p] · V[p] over `n` rows and `vd`
+/// values, for QG (≤ 6) queries at once, sixteen values at a time: each value row is read once
+/// for the group (rows past qn are computed from the first's scores and not stored).
+static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_weigh_values(
+    const float *const *ss, int qn, const void *values, size_t stride, int n, int vd, float *out, size_t ostride,
+    const int QG, const int HALF) {
+    for (int c = 0; c < vd; c += 16) {
+        const int wide = c + 16 <= vd;
+        __m256 o0[6], o1[6];
+        SEEK_UNROLL
+        for (int i = 0; i < QG; i++) o0[i] = o1[i] = _mm256_setzero_ps();
+        for (int p = 0; p < n; p++) {
+            const size_t v = (size_t)p * stride + c;
+            const __m256 v0 = seek_load8(values, v, HALF), v1 = wide ? seek_load8(values, v + 8, HALF) : v0;
+            SEEK_UNROLL
+            for (int i = 0; i < QG; i++) {
+                const __m256 sp = _mm256_broadcast_ss(ss[i] + p);
+                o0[i] = _mm256_fmadd_ps(sp, v0, o0[i]);
+                o1[i] = _mm256_fmadd_ps(sp, v1, o1[i]);
+            }
+        }
+        SEEK_UNROLL
+        for (int i = 0; i < QG; i++) {
+            if (i >= qn) continue;
+            float *oi = out + (size_t)i * ostride + c;
+            _mm256_storeu_ps(oi, o0[i]);
+            if (wide) _mm256_storeu_ps(oi + 8, o1[i]);
+        }
+    }
+}
+
 /// `nq` queries (rows `qstride` floats apart) attending to the same `n` cached f32 rows, as
 /// all of a token's heads do in MLA's absorbed attention (every head reads the shared latent):
 /// out row i (`ostride` floats apart) = Σ_p softmax_p(scale · q_i·K[p]) · V[p]. The same
@@ -357,33 +388,21 @@ static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_
             }
         }
         for (int i = 0; i < qn; i++) seek_softmax(sc + (size_t)i * n, n);
-        // Σ scores·V, sixteen output values of four queries at a time (queries past qn read the
-        // first one's scores and are not stored).
-        const float *ss[4];
-        for (int i = 0; i < 4; i++) ss[i] = sc + (size_t)(i < qn ? i : 0) * n;
-        for (int c = 0; c < vd; c += 16) {
-            const int wide = c + 16 <= vd;
-            __m256 o0[4], o1[4];
-            SEEK_UNROLL
-            for (int i = 0; i < 4; i++) o0[i] = o1[i] = _mm256_setzero_ps();
-            for (int p = 0; p < n; p++) {
-                const size_t v = (size_t)p * stride + c;
-                const __m256 v0 = seek_load8(values, v, HALF), v1 = wide ? seek_load8(values, v + 8, HALF) : v0;
-                SEEK_UNROLL
-                for (int i = 0; i < 4; i++) {
-                    const __m256 sp = _mm256_broadcast_ss(ss[i] + p);
-                    o0[i] = _mm256_fmadd_ps(sp, v0, o0[i]);
-                    o1[i] = _mm256_fmadd_ps(sp, v1, o1[i]);
-                }
-            }
-            SEEK_UNROLL
-            for (int i = 0; i < 4; i++) {
-                if (i >= qn) continue;
-                float *oi = out + (size_t)(i0 + i) * ostride + c;
-                _mm256_storeu_ps(oi, o0[i]);
-                if (wide) _mm256_storeu_ps(oi + 8, o1[i]);
-            }
-        }
+    }
+    // Σ scores·V, sixteen output values of six queries at a time (twelve accumulators) where
+    // that leaves none or at least four (MLA's 16 heads: 6 + 6 + 4), else four (queries past the
+    // last read the first one's scores and are not stored); each value row is read once per group.
+    for (int i0 = 0; i0 < nq;) {
+        const int six = nq - i0 == 6 || nq - i0 >= 10;
+        const int qn = six ? 6 : (nq - i0 < 4 ? nq - i0 : 4);
+        const float *ss[6];
+        for (int i = 0; i < 6; i++) ss[i] = scores + (size_t)(i0 + (i < qn ? i : 0)) * n;
+        float *o = out + (size_t)i0 * ostride;
+        if (six)
+            seek_weigh_values(ss, qn, values, stride, n, vd, o, ostride, 6, HALF);
+        else
+            seek_weigh_values(ss, qn, values, stride, n, vd, o, ostride, 4, HALF);
+        i0 += qn;
     }
 }
 

@@ -520,20 +520,23 @@ public final class DeepseekV2: Architecture {
             // Absorbed attention. 1: every (row, head)'s query in latent space, [W_UKᵀ·q_nope, q_rope].
             let qLat = ws.buffer("mla.qlat", T * H * latent)    // (T, H, r_kv + dr)
             absorbQueries(layer.kvB, q, tokens: T, into: qLat, ws: &ws, pool: pool)
-            // 2: each row's heads, four per item, against the row's own sequence (the heads
-            // share the latent rows, so one pass over them serves four); the output in latent
-            // space, head-major for step 3.
+            // 2: each row's heads against the row's own sequence (the heads share the latent
+            // rows, so one pass over them serves several): four heads per item in decode, so the
+            // threads share a row's heads; all of them in prefill, where rows are plenty and
+            // the value pass takes six heads at a time. The output in latent space, head-major
+            // for step 3.
             let oLat = ws.buffer("mla.olat", H * T * rkv)       // (H, T, r_kv)
             let scale = c.softmaxScale
-            let blocks = (H + 3) / 4
+            let perItem = T >= 16 ? H : min(4, H)
+            let blocks = (H + perItem - 1) / perItem
             pool.parallelFor(T * blocks, piecesPerThread: 16) { range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * L.longest) { buf in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: perItem * L.longest) { buf in
                     let scores = buf.baseAddress!
                     for i in range {
                         // The last rows first (a causal row's cost grows with its position): the
                         // pieces the threads take one at a time go from dearest to cheapest.
                         let item = T * blocks - 1 - i
-                        let t = item / blocks, h0 = 4 * (item % blocks), heads = min(4, H - h0)
+                        let t = item / blocks, h0 = perItem * (item % blocks), heads = min(perItem, H - h0)
                         let cacheRows = latentRows[segmentOf[t]]
                         if let keys = selections?[t] {  // the V3.2 indexer's chosen keys
                             let n = keys.count
