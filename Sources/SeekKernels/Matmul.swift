@@ -110,11 +110,13 @@ public func matmul(_ jobs: [MatmulJob], pool: ThreadPool) {
     // The work in units of (weight row × token): a MoE layer's experts have different numbers
     // of tokens (the shared expert all of them), so pieces of equal row counts had very
     // different costs. A row goes to the piece that holds its first unit.
-    var starts = [0]
-    for g in grouped { starts.append(starts[starts.count - 1] + g.job.w.rows * g.job.tokens) }
     // Pieces of at least 16 rows in decode, 4 rows of the most tokens otherwise.
-    let most = grouped.map(\.job.tokens).max() ?? 1
-    let macs = grouped.reduce(0) { $0 + $1.job.w.rows * $1.job.w.cols * $1.job.tokens }
+    var starts = [0], most = 1, macs = 0
+    for g in grouped {
+        starts.append(starts[starts.count - 1] + g.job.w.rows * g.job.tokens)
+        most = max(most, g.job.tokens)
+        macs += g.job.w.rows * g.job.w.cols * g.job.tokens
+    }
     pool.parallelFor(starts[grouped.count], minChunk: most == 1 ? 16 : 4 * most,
                      piecesPerThread: piecesPerThread(tokens: most, multiplyAdds: macs)) { range in
         for (i, g) in grouped.enumerated() {
