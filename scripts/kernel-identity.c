@@ -1,7 +1,7 @@
 // Whether two versions of the integer kernels give bit-identical results: the same random
 // weight rows (all seven formats) and activations through seek_quantize_q16 + seek_dot_rows,
-// one activation row at a time and eight at once (and attention over shared rows for 1..9, 12, 16
-// queries at once, f32 and f16); prints one line per result as hex floats,
+// one activation row at a time and eight at once (and attention over shared rows for 1..9, 12
+// and 16 queries at once, f32 and f16); prints one line per result as hex floats,
 // so two builds' outputs can be compared with cmp. For kernel changes that must not move a
 // single bit (a different activation layout, a different decode):
 //   git show REV:Sources/CSeekSIMD/include/seek_simd.h > /tmp/old/seek_simd.h
@@ -80,7 +80,8 @@ int main(void) {
         free(w);
     }
     // Attention over shared rows (GQA over an f16 cache; MLA's absorbed form over f32 latent
-    // rows), 1..9, 12 and 16 queries at once: each query's result must not depend on how many go with it.
+    // rows), 1..9, 12 and 16 queries at once: each query's result must not depend on how many
+    // go with it.
     {
         // (36, 37 and 38 cached rows: every remainder of the kernels' blocks of keys)
         enum { NMAX = 38, HD = 288, VD = 256, STRIDE = 296, QS = 300 };

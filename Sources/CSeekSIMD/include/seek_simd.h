@@ -345,12 +345,13 @@ static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_
     }
 }
 
-/// `nq` queries (rows `qstride` floats apart) attending to the same `n` cached f32 rows, as
-/// all of a token's heads do in MLA's absorbed attention (every head reads the shared latent):
-/// out row i (`ostride` floats apart) = Σ_p softmax_p(scale · q_i·K[p]) · V[p]. The same
-/// arithmetic per query as seek_attend, but each key row is met by four queries and two keys
-/// at a time (eight accumulators) and each value row by four queries, so the rows are read
-/// from cache once per four heads instead of once per head. `scores` holds nq × n floats.
+/// `nq` queries (rows `qstride` floats apart) attending to the same `n` cached rows (f32, or
+/// f16 when HALF), as all of a token's heads do in MLA's absorbed attention (every head reads
+/// the shared latent) and a KV head's query heads in GQA: out row i (`ostride` floats apart) =
+/// Σ_p softmax_p(scale · q_i·K[p]) · V[p]. The same arithmetic per query as seek_attend, but
+/// each key row is met by four queries, three keys at a time, and each value row by six or
+/// four queries (seek_weigh_values), so the rows are read from cache once per group of heads
+/// instead of once per head. `scores` holds nq × n floats.
 static inline __attribute__((always_inline, target("avx2,fma,f16c"))) void seek_attend_shared_rows(
     const float *q, size_t qstride, int nq, const void *keys, const void *values, size_t stride, int n, int hd, int vd,
     float scale, float *scores, float *out, size_t ostride, const int HALF) {
